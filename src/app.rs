@@ -1,0 +1,121 @@
+//! Cold start: turns a `Config` into a ready `TokenService` (keys, store, demo seed). Called
+//! once per Lambda instance; anything wrong here stops the function before it serves a request.
+
+use crate::clock::Clock;
+use crate::config::{Config, Demo, StoreConfig};
+use crate::crypto::grant_token::{TokenKeys, TokenKind};
+use crate::domain::access_token::AccessTokenSigner;
+use crate::domain::model::{Client, GrantRecord, GrantType, SecretHash};
+use crate::domain::scope::Scope;
+use crate::domain::service::TokenService;
+use crate::store::memory::MemoryStore;
+use crate::store::{ClientStore, GrantStore};
+use std::sync::Arc;
+
+/// How long the seeded demo code stays redeemable: long enough to read the README first.
+pub const DEMO_CODE_LIFETIME: i64 = 86_400;
+
+#[derive(Debug)]
+pub struct StartupError(pub String);
+
+impl std::fmt::Display for StartupError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for StartupError {}
+
+pub async fn build_service(
+    config: Config,
+    clock: Arc<dyn Clock>,
+) -> Result<TokenService, StartupError> {
+    let token_keys = TokenKeys::new(config.grant_token_keys.clone());
+    let signer = AccessTokenSigner::new(
+        &config.signing_keys[0],
+        config.issuer.clone(),
+        config.lifetimes.access_token,
+    );
+    let (clients, grants): (Arc<dyn ClientStore>, Arc<dyn GrantStore>) = match &config.store {
+        StoreConfig::Memory { demo } => {
+            let store = Arc::new(MemoryStore::new());
+            if let Some(demo) = demo {
+                seed_demo(&store, demo, &token_keys, clock.now()).await?;
+            }
+            (store.clone(), store)
+        }
+        StoreConfig::DynamoDb {
+            table,
+            client_cache_seconds,
+        } => {
+            let store =
+                crate::store::dynamodb::DynamoStore::from_env(table.clone(), *client_cache_seconds)
+                    .await;
+            let store = Arc::new(store);
+            (store.clone(), store)
+        }
+    };
+    Ok(TokenService::new(
+        clients,
+        grants,
+        clock,
+        signer,
+        token_keys,
+        config.lifetimes,
+    ))
+}
+
+/// Registers the demo client and a pending grant for the demo code, so a local run can redeem
+/// it with no other setup.
+async fn seed_demo(
+    store: &MemoryStore,
+    demo: &Demo,
+    keys: &TokenKeys,
+    now: i64,
+) -> Result<(), StartupError> {
+    let scope = Scope::parse(&demo.scope)
+        .filter(|s| !s.is_empty())
+        .ok_or_else(|| {
+            StartupError("configuration error in DEMO_CLIENT_SCOPE: not a valid scope".into())
+        })?;
+    let code = keys
+        .open(TokenKind::Code, demo.code.expose())
+        .ok_or_else(|| {
+            StartupError(
+                "configuration error in DEMO_CODE: not a code minted with GRANT_TOKEN_KEYS".into(),
+            )
+        })?;
+    store.put_client(Client {
+        id: demo.client_id.clone(),
+        name: "Demo client".into(),
+        secret_hash: SecretHash::of(demo.client_secret.expose()),
+        scope: scope.clone(),
+        redirect_uris: vec![demo.redirect_uri.clone()],
+        grant_types: vec![GrantType::AuthorizationCode, GrantType::RefreshToken],
+        enabled: true,
+        created_at: now,
+    });
+    let grant = GrantRecord {
+        grant_id: code.grant_id,
+        client_id: demo.client_id.clone(),
+        user_id: demo.user_id.clone(),
+        scope,
+        created_at: now,
+        code_hash: code.hash,
+        code_expires_at: now + DEMO_CODE_LIFETIME,
+        redirect_uri: Some(demo.redirect_uri.clone()),
+        code_challenge: None,
+        redeemed_at: None,
+        generation: 0,
+        refresh_hash: None,
+        previous_hash: None,
+        sealed_successor: None,
+        rotated_at: None,
+        revoked_at: None,
+        expires_at: now + DEMO_CODE_LIFETIME,
+    };
+    store
+        .issue_code(&grant)
+        .await
+        .map_err(|e| StartupError(format!("seeding the demo code failed: {e}")))
+}

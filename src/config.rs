@@ -1,0 +1,257 @@
+//! Configuration from environment variables, read once at cold start. Any bad value stops
+//! start-up with a message that names the variable.
+
+use crate::crypto::secret::Secret;
+use crate::domain::access_token::SigningKey;
+use crate::domain::service::Lifetimes;
+use std::fmt;
+
+/// Keys shorter than this are refused: HS256 and the token tags need 256-bit keys.
+pub const MIN_KEY_BYTES: usize = 32;
+
+#[derive(Debug)]
+pub struct Config {
+    /// The first key signs; all verify.
+    pub signing_keys: Vec<SigningKey>,
+    /// Keys that tag codes and refresh tokens; the first tags, all verify.
+    pub grant_token_keys: Vec<Vec<u8>>,
+    pub issuer: String,
+    pub lifetimes: Lifetimes,
+    pub store: StoreConfig,
+}
+
+#[derive(Debug)]
+pub enum StoreConfig {
+    /// The embedded store, optionally seeded with the demo client and code.
+    Memory { demo: Option<Demo> },
+    DynamoDb {
+        table: String,
+        client_cache_seconds: u64,
+    },
+}
+
+/// The document's example client and a demo authorization code for local runs. Honoured only by
+/// the embedded store.
+#[derive(Debug)]
+pub struct Demo {
+    pub client_id: String,
+    pub client_secret: Secret,
+    pub scope: String,
+    pub redirect_uri: String,
+    pub user_id: String,
+    pub code: Secret,
+}
+
+#[derive(Debug, PartialEq, Eq)]
+pub struct ConfigError {
+    pub variable: &'static str,
+    pub problem: String,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "configuration error in {}: {}",
+            self.variable, self.problem
+        )
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+fn invalid(variable: &'static str, problem: impl Into<String>) -> ConfigError {
+    ConfigError {
+        variable,
+        problem: problem.into(),
+    }
+}
+
+impl Config {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Reads configuration through `lookup` (the environment, or a map in tests).
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let env = Env(&lookup);
+        let signing_keys = parse_keys("SIGNING_KEYS", &env.required("SIGNING_KEYS")?)?
+            .into_iter()
+            .map(|(kid, secret)| SigningKey { kid, secret })
+            .collect();
+        let grant_token_keys = parse_keys("GRANT_TOKEN_KEYS", &env.required("GRANT_TOKEN_KEYS")?)?
+            .into_iter()
+            .map(|(_, secret)| secret)
+            .collect();
+        let issuer = env.required("ISSUER")?;
+        let defaults = Lifetimes::default();
+        let lifetimes = Lifetimes {
+            access_token: env.seconds("ACCESS_TOKEN_TTL_SECONDS", defaults.access_token, 60)?,
+            code: env.seconds("CODE_TTL_SECONDS", defaults.code, 1)?,
+            refresh_idle: env.seconds("REFRESH_IDLE_TTL_SECONDS", defaults.refresh_idle, 60)?,
+            refresh_absolute: env.seconds(
+                "REFRESH_ABSOLUTE_TTL_SECONDS",
+                defaults.refresh_absolute,
+                60,
+            )?,
+            grace: env.seconds("REFRESH_GRACE_SECONDS", defaults.grace, 0)?,
+        };
+        if lifetimes.grace > 300 {
+            return Err(invalid(
+                "REFRESH_GRACE_SECONDS",
+                "must be at most 300: the window lets a retired token yield the live one",
+            ));
+        }
+        let store = match env.optional("TOKEN_STORE").as_deref() {
+            None | Some("memory") => StoreConfig::Memory { demo: demo(&env)? },
+            Some("dynamodb") => StoreConfig::DynamoDb {
+                table: env.required("TABLE_NAME")?,
+                client_cache_seconds: env.seconds("CLIENT_CACHE_SECONDS", 60, 0)? as u64,
+            },
+            Some(_) => return Err(invalid("TOKEN_STORE", "must be memory or dynamodb")),
+        };
+        Ok(Self {
+            signing_keys,
+            grant_token_keys,
+            issuer,
+            lifetimes,
+            store,
+        })
+    }
+}
+
+struct Env<'a>(&'a dyn Fn(&str) -> Option<String>);
+
+impl Env<'_> {
+    fn optional(&self, name: &str) -> Option<String> {
+        (self.0)(name).filter(|v| !v.trim().is_empty())
+    }
+
+    fn required(&self, name: &'static str) -> Result<String, ConfigError> {
+        self.optional(name).ok_or(invalid(name, "is required"))
+    }
+
+    fn seconds(&self, name: &'static str, default: i64, min: i64) -> Result<i64, ConfigError> {
+        match self.optional(name) {
+            None => Ok(default),
+            Some(text) => match text.trim().parse::<i64>() {
+                Ok(value) if value >= min => Ok(value),
+                _ => Err(invalid(
+                    name,
+                    format!("must be a whole number of seconds >= {min}"),
+                )),
+            },
+        }
+    }
+}
+
+/// Parses `kid:secret[,kid:secret...]`. Secrets are raw text of at least 32 bytes and may not
+/// contain a comma.
+fn parse_keys(name: &'static str, text: &str) -> Result<Vec<(String, Vec<u8>)>, ConfigError> {
+    let mut keys = Vec::new();
+    for entry in text.split(',').map(str::trim).filter(|e| !e.is_empty()) {
+        let (kid, secret) = entry
+            .split_once(':')
+            .ok_or(invalid(name, "each key must be written kid:secret"))?;
+        let kid = kid.trim();
+        if kid.is_empty()
+            || !kid
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
+        {
+            return Err(invalid(
+                name,
+                "a key id must be letters, digits, '-', '_' or '.'",
+            ));
+        }
+        if secret.len() < MIN_KEY_BYTES {
+            return Err(invalid(
+                name,
+                format!("key '{kid}' is shorter than {MIN_KEY_BYTES} bytes"),
+            ));
+        }
+        if keys.iter().any(|(k, _): &(String, Vec<u8>)| k == kid) {
+            return Err(invalid(name, format!("key id '{kid}' appears twice")));
+        }
+        keys.push((kid.to_owned(), secret.as_bytes().to_vec()));
+    }
+    if keys.is_empty() {
+        return Err(invalid(name, "at least one key is required"));
+    }
+    Ok(keys)
+}
+
+fn demo(env: &Env) -> Result<Option<Demo>, ConfigError> {
+    let Some(client_id) = env.optional("DEMO_CLIENT_ID") else {
+        return Ok(None);
+    };
+    Ok(Some(Demo {
+        client_id,
+        client_secret: Secret::new(env.required("DEMO_CLIENT_SECRET")?),
+        scope: env.required("DEMO_CLIENT_SCOPE")?,
+        redirect_uri: env.required("DEMO_REDIRECT_URI")?,
+        user_id: env.required("DEMO_USER_ID")?,
+        code: Secret::new(env.required("DEMO_CODE")?),
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn base() -> HashMap<&'static str, String> {
+        HashMap::from([
+            ("SIGNING_KEYS", format!("k1:{}", "s".repeat(32))),
+            ("GRANT_TOKEN_KEYS", format!("t1:{}", "t".repeat(32))),
+            ("ISSUER", "https://issuer.test".to_owned()),
+        ])
+    }
+
+    fn load(vars: &HashMap<&'static str, String>) -> Result<Config, ConfigError> {
+        Config::from_lookup(|name| vars.get(name).cloned())
+    }
+
+    #[test]
+    fn defaults_apply() {
+        let config = load(&base()).unwrap();
+        assert_eq!(config.lifetimes, Lifetimes::default());
+        assert!(matches!(config.store, StoreConfig::Memory { demo: None }));
+        assert_eq!(config.signing_keys[0].kid, "k1");
+    }
+
+    #[test]
+    fn errors_name_the_variable() {
+        for (name, value) in [
+            ("SIGNING_KEYS", "k1:short".to_owned()),
+            ("SIGNING_KEYS", String::new()),
+            ("GRANT_TOKEN_KEYS", "nokid".to_owned()),
+            ("ACCESS_TOKEN_TTL_SECONDS", "soon".to_owned()),
+            ("REFRESH_GRACE_SECONDS", "-1".to_owned()),
+            ("TOKEN_STORE", "postgres".to_owned()),
+        ] {
+            let mut vars = base();
+            vars.insert(name, value);
+            let error = load(&vars).unwrap_err();
+            assert_eq!(error.variable, name);
+            assert!(error.to_string().contains(name));
+        }
+    }
+
+    #[test]
+    fn key_errors_do_not_echo_the_secret() {
+        let mut vars = base();
+        vars.insert("SIGNING_KEYS", "k1:tooshortsecret".to_owned());
+        assert!(!load(&vars)
+            .unwrap_err()
+            .to_string()
+            .contains("tooshortsecret"));
+    }
+
+    #[test]
+    fn dynamodb_needs_a_table() {
+        let mut vars = base();
+        vars.insert("TOKEN_STORE", "dynamodb".to_owned());
+        assert_eq!(load(&vars).unwrap_err().variable, "TABLE_NAME");
+    }
+}

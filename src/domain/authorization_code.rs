@@ -1,0 +1,154 @@
+//! The `authorization_code` grant (RFC 6749 §4.1.3, RFC 7636 §4.6).
+//!
+//! Redemption is one conditional write on the grant the code was issued with: every check (code
+//! hash, unredeemed, unexpired, client, redirect URI, PKCE) is part of the write's condition, so
+//! a code works exactly once even under concurrent redemptions. When the write is refused, the
+//! record it hands back says why.
+
+use super::error::OAuthError;
+use super::model::{Client, GrantRecord};
+use super::pkce::VerifierProof;
+use super::service::{Event, Report, TokenRequest, TokenResponse, TokenService};
+use crate::crypto::grant_token::{GrantToken, TokenKind};
+use crate::store::{Redemption, Rejected};
+
+pub async fn redeem(
+    service: &TokenService,
+    client: &Client,
+    request: &TokenRequest,
+    report: &mut Report,
+) -> Result<TokenResponse, OAuthError> {
+    let code = request
+        .code
+        .as_ref()
+        .ok_or(OAuthError::invalid_request("code is required"))?;
+    let verifier = match &request.code_verifier {
+        Some(v) => Some(
+            VerifierProof::from_verifier(v.expose())
+                .ok_or(OAuthError::invalid_request("code_verifier is malformed"))?,
+        ),
+        None => None,
+    };
+    let code = service
+        .token_keys
+        .open(TokenKind::Code, code.expose())
+        .ok_or(OAuthError::invalid_grant(
+            "the authorization code is invalid",
+        ))?;
+    report.grant_id = Some(code.grant_id);
+
+    let now = service.clock.now();
+    let lifetimes = service.lifetimes;
+    let refresh = service
+        .token_keys
+        .mint(TokenKind::Refresh, code.grant_id, 0);
+    let redemption = Redemption {
+        grant_id: code.grant_id,
+        code_hash: code.hash,
+        client_id: client.id.clone(),
+        redirect_uri: request.redirect_uri.clone(),
+        verifier,
+        now,
+        refresh_hash: refresh.hash,
+        expires_at: now + lifetimes.refresh_absolute,
+    };
+    match service.grants.redeem_code(&redemption).await {
+        Ok(grant) => {
+            report.event = Some(Event::CodeRedeemed);
+            issue(service, &grant, &refresh)
+        }
+        Err(Rejected::Store(error)) => Err(error.into()),
+        Err(Rejected::Condition(None)) => Err(invalid_code()),
+        Err(Rejected::Condition(Some(grant))) => {
+            explain_refusal(service, &grant, &code, &refresh, &redemption, report).await
+        }
+    }
+}
+
+fn invalid_code() -> OAuthError {
+    OAuthError::invalid_grant("the authorization code is invalid")
+}
+
+fn issue(
+    service: &TokenService,
+    grant: &GrantRecord,
+    refresh: &GrantToken,
+) -> Result<TokenResponse, OAuthError> {
+    service.respond(
+        &grant.user_id,
+        &grant.client_id,
+        grant.scope.to_string(),
+        refresh.text(),
+    )
+}
+
+/// Works out why the redemption was refused, from the record as it stood.
+async fn explain_refusal(
+    service: &TokenService,
+    grant: &GrantRecord,
+    code: &GrantToken,
+    refresh: &GrantToken,
+    redemption: &Redemption,
+    report: &mut Report,
+) -> Result<TokenResponse, OAuthError> {
+    if !grant.code_hash.matches(&code.hash) {
+        return Err(invalid_code());
+    }
+    if grant.refresh_hash.is_some_and(|h| h.matches(&refresh.hash)) {
+        // Our own write was applied but its answer was lost, and the SDK's retry found the
+        // code redeemed by us: this is not a replay.
+        report.event = Some(Event::OwnWriteRecovered);
+        return issue(service, grant, refresh);
+    }
+    if grant.revoked_at.is_some() {
+        return Err(OAuthError::invalid_grant(
+            "the authorization code is invalid",
+        ));
+    }
+    if grant.redeemed_at.is_some() {
+        // RFC 6749 §4.1.2: a second use of a code revokes what the first use started.
+        report.event = Some(Event::CodeReplayed);
+        service
+            .grants
+            .revoke_grant(&grant.grant_id, redemption.now)
+            .await?;
+        tracing::warn!(grant_id = %grant.grant_id, "authorization code replayed; grant revoked");
+        return Err(OAuthError::invalid_grant(
+            "the authorization code was already used",
+        ));
+    }
+    if grant.client_id != redemption.client_id {
+        return Err(OAuthError::invalid_grant(
+            "the authorization code was issued to another client",
+        ));
+    }
+    if grant.code_expires_at <= redemption.now {
+        return Err(OAuthError::invalid_grant(
+            "the authorization code has expired",
+        ));
+    }
+    let redirect_ok = match (&grant.redirect_uri, &redemption.redirect_uri) {
+        (Some(issued), Some(presented)) => issued == presented,
+        (Some(_), None) => {
+            return Err(OAuthError::invalid_request(
+                "redirect_uri is required for this code",
+            ))
+        }
+        (None, _) => true,
+    };
+    if !redirect_ok {
+        return Err(OAuthError::invalid_grant("redirect_uri does not match"));
+    }
+    match (&grant.code_challenge, &redemption.verifier) {
+        (Some(_), None) => Err(OAuthError::invalid_request(
+            "code_verifier is required for this code",
+        )),
+        (None, Some(_)) => Err(OAuthError::invalid_grant(
+            "code_verifier was sent for a code issued without a code_challenge",
+        )),
+        (Some(_), Some(_)) => Err(OAuthError::invalid_grant(
+            "code_verifier does not match the code_challenge",
+        )),
+        (None, None) => Err(invalid_code()),
+    }
+}

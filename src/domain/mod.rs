@@ -1,0 +1,12 @@
+//! Grant logic: plain async functions over the store traits and an explicit clock.
+
+pub mod access_token;
+pub mod authorization_code;
+pub mod client_auth;
+pub mod code_issuer;
+pub mod error;
+pub mod model;
+pub mod pkce;
+pub mod refresh;
+pub mod scope;
+pub mod service;

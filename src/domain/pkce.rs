@@ -1,0 +1,103 @@
+//! Proof Key for Code Exchange (RFC 7636).
+
+use crate::crypto::{b64url, sha256};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ChallengeMethod {
+    S256,
+    Plain,
+}
+
+impl ChallengeMethod {
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "S256" => Some(Self::S256),
+            "plain" => Some(Self::Plain),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::S256 => "S256",
+            Self::Plain => "plain",
+        }
+    }
+}
+
+/// The challenge a code was issued with.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CodeChallenge {
+    pub method: ChallengeMethod,
+    pub value: String,
+}
+
+/// What a presented verifier would have to match, under either method. The store compares it
+/// with the code's own method and challenge as part of the redemption's atomic condition, so a
+/// client can never pick the method (no downgrade from S256 to plain).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VerifierProof {
+    pub s256: String,
+    pub plain: String,
+}
+
+impl VerifierProof {
+    /// `None` when the verifier is not 43-128 unreserved characters (RFC 7636 §4.1).
+    pub fn from_verifier(verifier: &str) -> Option<Self> {
+        let well_formed = (43..=128).contains(&verifier.len())
+            && verifier
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~'));
+        well_formed.then(|| Self {
+            s256: b64url(&sha256(&[verifier.as_bytes()])),
+            plain: verifier.to_owned(),
+        })
+    }
+
+    pub fn satisfies(&self, challenge: &CodeChallenge) -> bool {
+        let expected = match challenge.method {
+            ChallengeMethod::S256 => &self.s256,
+            ChallengeMethod::Plain => &self.plain,
+        };
+        crate::crypto::constant_time_eq(expected.as_bytes(), challenge.value.as_bytes())
+    }
+}
+
+/// Checks a challenge offered when a code is issued (RFC 7636 §4.2).
+pub fn valid_challenge(value: &str) -> bool {
+    VerifierProof::from_verifier(value).is_some()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rfc7636_appendix_b_example() {
+        let proof =
+            VerifierProof::from_verifier("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk").unwrap();
+        let challenge = CodeChallenge {
+            method: ChallengeMethod::S256,
+            value: "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM".into(),
+        };
+        assert!(proof.satisfies(&challenge));
+    }
+
+    #[test]
+    fn plain_verifier_does_not_satisfy_an_s256_challenge() {
+        let challenge_value = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
+        let proof = VerifierProof::from_verifier(challenge_value).unwrap();
+        let challenge = CodeChallenge {
+            method: ChallengeMethod::S256,
+            value: challenge_value.into(),
+        };
+        assert!(!proof.satisfies(&challenge));
+    }
+
+    #[test]
+    fn malformed_verifiers_are_refused() {
+        assert!(VerifierProof::from_verifier("short").is_none());
+        assert!(VerifierProof::from_verifier(&"a".repeat(129)).is_none());
+        assert!(VerifierProof::from_verifier(&format!("{}+", "a".repeat(43))).is_none());
+    }
+}

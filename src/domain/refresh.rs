@@ -1,0 +1,162 @@
+//! The `refresh_token` grant (RFC 6749 §6) with rotation, a grace window and reuse detection
+//! (RFC 9700 §4.14.2).
+//!
+//! The happy path is one conditional write: "if the presented token is current and the grant is
+//! live, install the successor". When that is refused, the record it returns decides:
+//! - it already holds the successor this request minted: our own write, answered after a lost
+//!   response;
+//! - the presented token is the immediate predecessor, rotated within the grace window: the
+//!   successor is unsealed with the presented token and handed out again, so racing tabs and
+//!   retried requests continue one chain;
+//! - the presented token is an older token of this grant (its tag proves we minted it): reuse,
+//!   and the whole grant is revoked;
+//! - anything else is `invalid_grant` and changes nothing.
+
+use super::error::OAuthError;
+use super::model::{Client, GrantRecord};
+use super::scope::Scope;
+use super::service::{Event, Report, TokenRequest, TokenResponse, TokenService};
+use crate::crypto::grant_token::{GrantToken, TokenKind};
+use crate::crypto::successor_seal::{seal, unseal};
+use crate::store::conditions::{covers_scope, within_lifetimes};
+use crate::store::{Rejected, Rotation};
+
+pub async fn refresh(
+    service: &TokenService,
+    client: &Client,
+    request: &TokenRequest,
+    report: &mut Report,
+) -> Result<TokenResponse, OAuthError> {
+    let presented = request
+        .refresh_token
+        .as_ref()
+        .ok_or(OAuthError::invalid_request("refresh_token is required"))?;
+    let requested_scope = match &request.scope {
+        Some(text) => {
+            Some(Scope::parse(text).ok_or(OAuthError::invalid_scope("scope is malformed"))?)
+        }
+        None => None,
+    };
+    let presented = service
+        .token_keys
+        .open(TokenKind::Refresh, presented.expose())
+        .ok_or_else(invalid_token)?;
+    report.grant_id = Some(presented.grant_id);
+
+    let now = service.clock.now();
+    let lifetimes = service.lifetimes;
+    let successor = service.token_keys.mint(
+        TokenKind::Refresh,
+        presented.grant_id,
+        presented.generation.wrapping_add(1),
+    );
+    let rotation = Rotation {
+        grant_id: presented.grant_id,
+        presented_hash: presented.hash,
+        client_id: client.id.clone(),
+        required_scope: requested_scope
+            .as_ref()
+            .map(|s| s.tokens().map(str::to_owned).collect())
+            .unwrap_or_default(),
+        now,
+        idle_cutoff: now - lifetimes.refresh_idle,
+        absolute_cutoff: now - lifetimes.refresh_absolute,
+        successor_hash: successor.hash,
+        successor_generation: successor.generation,
+        sealed_successor: seal(&presented, &successor),
+        expires_at: now + lifetimes.refresh_idle,
+    };
+    let (grant, refresh_token) = match service.grants.rotate_refresh_token(&rotation).await {
+        Ok(grant) => {
+            report.event = Some(Event::Refreshed);
+            (grant, successor)
+        }
+        Err(Rejected::Store(error)) => return Err(error.into()),
+        Err(Rejected::Condition(None)) => return Err(invalid_token()),
+        Err(Rejected::Condition(Some(grant))) => {
+            let token =
+                explain_refusal(service, &grant, &presented, &successor, &rotation, report).await?;
+            (*grant, token)
+        }
+    };
+    let scope = requested_scope.unwrap_or_else(|| grant.scope.clone());
+    service.respond(
+        &grant.user_id,
+        &grant.client_id,
+        scope.to_string(),
+        refresh_token.text(),
+    )
+}
+
+fn invalid_token() -> OAuthError {
+    OAuthError::invalid_grant("the refresh token is invalid")
+}
+
+/// Decides what a refused rotation means; returns the refresh token to answer with, if any.
+async fn explain_refusal(
+    service: &TokenService,
+    grant: &GrantRecord,
+    presented: &GrantToken,
+    successor: &GrantToken,
+    rotation: &Rotation,
+    report: &mut Report,
+) -> Result<GrantToken, OAuthError> {
+    let current = grant.refresh_hash;
+    if current.is_some_and(|h| h.matches(&successor.hash)) {
+        report.event = Some(Event::OwnWriteRecovered);
+        return Ok(GrantToken::from_trusted_raw(*successor.raw()));
+    }
+    if grant.revoked_at.is_some() {
+        return Err(OAuthError::invalid_grant("the grant has been revoked"));
+    }
+    if grant.client_id != rotation.client_id {
+        return Err(OAuthError::invalid_grant(
+            "the refresh token was issued to another client",
+        ));
+    }
+    if !within_lifetimes(grant, rotation) {
+        return Err(OAuthError::invalid_grant("the refresh token has expired"));
+    }
+    if current.is_some_and(|h| h.matches(&presented.hash)) {
+        // The token is current and live, so only the scope can have failed the condition.
+        return Err(if covers_scope(grant, rotation) {
+            invalid_token()
+        } else {
+            OAuthError::invalid_scope("scope exceeds the scope granted")
+        });
+    }
+    let is_predecessor = grant
+        .previous_hash
+        .is_some_and(|h| h.matches(&presented.hash));
+    let grace = service.lifetimes.grace;
+    let in_window = grant
+        .rotated_at
+        .is_some_and(|t| grace > 0 && rotation.now - t < grace);
+    if is_predecessor && in_window {
+        let recovered = match (&grant.sealed_successor, current) {
+            (Some(sealed), Some(current)) => unseal(presented, sealed, &current),
+            _ => None,
+        };
+        if let Some(token) = recovered {
+            if !covers_scope(grant, rotation) {
+                return Err(OAuthError::invalid_scope("scope exceeds the scope granted"));
+            }
+            report.event = Some(Event::GraceRetry);
+            return Ok(token);
+        }
+    }
+    if is_predecessor || presented.generation < grant.generation {
+        // A genuine, retired token of this grant: it was stolen or replayed. Revoke the grant
+        // so the current token, whoever holds it, stops working too.
+        report.event = Some(Event::ReuseDetected);
+        service
+            .grants
+            .revoke_grant(&grant.grant_id, rotation.now)
+            .await?;
+        tracing::warn!(grant_id = %grant.grant_id, "refresh token reuse detected; grant revoked");
+        return Err(OAuthError::invalid_grant(
+            "the refresh token was already used",
+        ));
+    }
+    Err(invalid_token())
+}

@@ -1,0 +1,180 @@
+//! The token endpoint's behaviour, free of HTTP and of any SDK: a request in, tokens or an
+//! RFC 6749 error out, plus a report of what happened for the log line and metrics.
+
+use super::access_token::AccessTokenSigner;
+use super::client_auth::authenticate;
+use super::error::OAuthError;
+use super::model::GrantType;
+use super::{authorization_code, refresh};
+use crate::clock::Clock;
+use crate::crypto::grant_token::{GrantId, TokenKeys};
+use crate::crypto::secret::Secret;
+use crate::domain::error::AuthMethod;
+use crate::store::{ClientStore, GrantStore};
+use serde::Serialize;
+use std::sync::Arc;
+
+/// Lifetimes and windows, in seconds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Lifetimes {
+    pub access_token: i64,
+    pub code: i64,
+    /// A grant unused (not refreshed) this long expires.
+    pub refresh_idle: i64,
+    /// A grant expires this long after its code was redeemed, however active.
+    pub refresh_absolute: i64,
+    /// How long the immediate predecessor of the current refresh token still yields the current
+    /// one instead of revoking the grant. 0 turns it off.
+    pub grace: i64,
+}
+
+impl Default for Lifetimes {
+    fn default() -> Self {
+        Self {
+            access_token: 7200,
+            code: 600,
+            refresh_idle: 30 * 86_400,
+            refresh_absolute: 90 * 86_400,
+            grace: 30,
+        }
+    }
+}
+
+/// Client credentials as the HTTP adapter found them.
+#[derive(Debug)]
+pub struct ClientCredentials {
+    pub id: String,
+    pub secret: Secret,
+    pub method: AuthMethod,
+}
+
+/// A token request, already decoded from the wire. Absent and empty parameters are both `None`.
+#[derive(Debug, Default)]
+pub struct TokenRequest {
+    pub grant_type: Option<String>,
+    pub client: Option<ClientCredentials>,
+    pub code: Option<Secret>,
+    pub redirect_uri: Option<String>,
+    pub code_verifier: Option<Secret>,
+    pub refresh_token: Option<Secret>,
+    pub scope: Option<String>,
+}
+
+/// The 200 body: exactly the five fields of the platform's API document.
+#[derive(Debug, Serialize)]
+pub struct TokenResponse {
+    pub access_token: Secret,
+    pub expires_in: i64,
+    pub refresh_token: Secret,
+    pub scope: String,
+    pub token_type: &'static str,
+}
+
+/// What happened, for the request's log line and metrics. Holds no secret.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Event {
+    CodeRedeemed,
+    CodeReplayed,
+    Refreshed,
+    GraceRetry,
+    /// The store had already applied this very request's write (an SDK retry after a lost answer).
+    OwnWriteRecovered,
+    ReuseDetected,
+}
+
+#[derive(Debug, Default)]
+pub struct Report {
+    pub client_id: Option<String>,
+    pub grant_type: Option<GrantType>,
+    pub grant_id: Option<GrantId>,
+    pub event: Option<Event>,
+}
+
+pub struct TokenService {
+    pub(crate) clients: Arc<dyn ClientStore>,
+    pub(crate) grants: Arc<dyn GrantStore>,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) signer: AccessTokenSigner,
+    pub(crate) token_keys: TokenKeys,
+    pub(crate) lifetimes: Lifetimes,
+}
+
+impl TokenService {
+    pub fn new(
+        clients: Arc<dyn ClientStore>,
+        grants: Arc<dyn GrantStore>,
+        clock: Arc<dyn Clock>,
+        signer: AccessTokenSigner,
+        token_keys: TokenKeys,
+        lifetimes: Lifetimes,
+    ) -> Self {
+        Self {
+            clients,
+            grants,
+            clock,
+            signer,
+            token_keys,
+            lifetimes,
+        }
+    }
+
+    pub fn lifetimes(&self) -> &Lifetimes {
+        &self.lifetimes
+    }
+
+    /// Handles one token request. Client authentication happens once, here, before any grant.
+    pub async fn exchange(
+        &self,
+        request: TokenRequest,
+        report: &mut Report,
+    ) -> Result<TokenResponse, OAuthError> {
+        let grant_type = match request.grant_type.as_deref() {
+            None => return Err(OAuthError::invalid_request("grant_type is required")),
+            Some(text) => GrantType::parse(text).ok_or(OAuthError::new(
+                super::error::ErrorCode::UnsupportedGrantType,
+                "grant_type must be authorization_code or refresh_token",
+            ))?,
+        };
+        report.grant_type = Some(grant_type);
+        report.client_id = request.client.as_ref().map(|c| c.id.clone());
+        let client = authenticate(self.clients.as_ref(), request.client.as_ref()).await?;
+        if !client.may_use(grant_type) {
+            return Err(OAuthError::new(
+                super::error::ErrorCode::UnauthorizedClient,
+                "this client may not use this grant type",
+            ));
+        }
+        match grant_type {
+            GrantType::AuthorizationCode => {
+                authorization_code::redeem(self, &client, &request, report).await
+            }
+            GrantType::RefreshToken => refresh::refresh(self, &client, &request, report).await,
+        }
+    }
+
+    /// Builds the 200 answer: a fresh access token beside the given refresh token.
+    pub(crate) fn respond(
+        &self,
+        user_id: &str,
+        client_id: &str,
+        scope: String,
+        refresh_token: Secret,
+    ) -> Result<TokenResponse, OAuthError> {
+        let now = self.clock.now();
+        let access_token = self
+            .signer
+            .sign(user_id, client_id, scope.clone(), now)
+            .map_err(|error| {
+                tracing::error!(error = %error, "signing an access token failed");
+                OAuthError::server_error()
+            })?;
+        Ok(TokenResponse {
+            access_token: Secret::new(access_token),
+            expires_in: self.signer.lifetime(),
+            refresh_token,
+            scope,
+            token_type: "Bearer",
+        })
+    }
+}

@@ -1,0 +1,139 @@
+//! Turns the HTTP request into a `TokenRequest`: content type, body size, form decoding,
+//! duplicate parameters, and client credentials from the body or HTTP Basic.
+
+use crate::crypto::secret::Secret;
+use crate::domain::error::{AuthMethod, OAuthError};
+use crate::domain::service::{ClientCredentials, TokenRequest};
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
+use lambda_http::http::header::{AUTHORIZATION, CONTENT_TYPE};
+use lambda_http::http::HeaderMap;
+
+/// Far above any legitimate token request (a few hundred bytes), far below what could hurt.
+pub const MAX_BODY_BYTES: usize = 8 * 1024;
+
+const PARAMETERS: [&str; 9] = [
+    "grant_type",
+    "client_id",
+    "client_secret",
+    "code",
+    "redirect_uri",
+    "code_verifier",
+    "refresh_token",
+    "scope",
+    // Read only to be refused when repeated; this endpoint takes no resource indicators.
+    "resource",
+];
+
+pub fn decode(headers: &HeaderMap, body: &[u8]) -> Result<TokenRequest, OAuthError> {
+    if !is_form_content_type(headers) {
+        return Err(OAuthError::invalid_request(
+            "Content-Type must be application/x-www-form-urlencoded",
+        ));
+    }
+    if body.len() > MAX_BODY_BYTES {
+        return Err(OAuthError::invalid_request("the request body is too large"));
+    }
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(body)
+        .map_err(|_| OAuthError::invalid_request("the request body is not a valid form"))?;
+
+    let mut values: [Option<String>; PARAMETERS.len()] = Default::default();
+    for (name, value) in pairs {
+        let Some(slot) = PARAMETERS.iter().position(|p| *p == name) else {
+            continue; // RFC 6749 §3.2: unknown parameters are ignored.
+        };
+        if values[slot].is_some() {
+            return Err(OAuthError::invalid_request(
+                "a request parameter was sent more than once",
+            ));
+        }
+        // RFC 6749 §3.1: a parameter sent without a value is treated as omitted; it still
+        // counts for the duplicate check above.
+        values[slot] = Some(value);
+    }
+    let [grant_type, client_id, client_secret, code, redirect_uri, code_verifier, refresh_token, scope, _resource] =
+        values.map(|v| v.filter(|v| !v.is_empty()));
+
+    let basic = basic_credentials(headers)?;
+    let client = match (basic, client_id, client_secret) {
+        (Some(_), Some(_), _) | (Some(_), _, Some(_)) => {
+            return Err(OAuthError::invalid_request(
+                "use one client authentication method, not both",
+            ))
+        }
+        (Some(credentials), None, None) => Some(credentials),
+        (None, Some(id), secret) => Some(ClientCredentials {
+            id,
+            secret: Secret::new(secret.unwrap_or_default()),
+            method: AuthMethod::Body,
+        }),
+        (None, None, _) => None,
+    };
+    Ok(TokenRequest {
+        grant_type,
+        client,
+        code: code.map(Secret::new),
+        redirect_uri,
+        code_verifier: code_verifier.map(Secret::new),
+        refresh_token: refresh_token.map(Secret::new),
+        scope,
+    })
+}
+
+fn is_form_content_type(headers: &HeaderMap) -> bool {
+    let Some(value) = headers.get(CONTENT_TYPE).and_then(|v| v.to_str().ok()) else {
+        return false;
+    };
+    let essence = value.split(';').next().unwrap_or("").trim();
+    essence.eq_ignore_ascii_case("application/x-www-form-urlencoded")
+}
+
+/// HTTP Basic credentials (RFC 6749 §2.3.1: id and secret are form-urlencoded before being
+/// joined with a colon). `Ok(None)` when there is no Basic Authorization header.
+fn basic_credentials(headers: &HeaderMap) -> Result<Option<ClientCredentials>, OAuthError> {
+    let Some(value) = headers.get(AUTHORIZATION) else {
+        return Ok(None);
+    };
+    let malformed = || {
+        OAuthError::invalid_client(AuthMethod::Basic)
+            .with_description("the Authorization header is not valid HTTP Basic credentials")
+    };
+    let value = value.to_str().map_err(|_| malformed())?;
+    let (scheme, encoded) = value.trim().split_once(' ').ok_or_else(malformed)?;
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return Ok(None);
+    }
+    let decoded = STANDARD.decode(encoded.trim()).map_err(|_| malformed())?;
+    let decoded = String::from_utf8(decoded).map_err(|_| malformed())?;
+    let (id, secret) = decoded.split_once(':').ok_or_else(malformed)?;
+    let id = form_unescape(id).ok_or_else(malformed)?;
+    let secret = form_unescape(secret).ok_or_else(malformed)?;
+    if id.is_empty() {
+        return Err(malformed());
+    }
+    Ok(Some(ClientCredentials {
+        id,
+        secret: Secret::new(secret),
+        method: AuthMethod::Basic,
+    }))
+}
+
+/// Reverses application/x-www-form-urlencoded escaping of one value.
+fn form_unescape(text: &str) -> Option<String> {
+    let spaced = text.replace('+', " ");
+    percent_encoding::percent_decode_str(&spaced)
+        .decode_utf8()
+        .ok()
+        .map(|s| s.into_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unescapes_form_encoding() {
+        assert_eq!(form_unescape("a%3Ab+c").unwrap(), "a:b c");
+        assert!(form_unescape("%FF").is_none());
+    }
+}

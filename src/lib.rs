@@ -1,0 +1,15 @@
+//! The OAuth 2.0 token service of the chat-room platform's open API.
+//!
+//! - `domain`: grant logic over store traits and a clock (no Lambda, no SDK).
+//! - `store`: the store contract, the embedded store and the DynamoDB store.
+//! - `http`: the Lambda HTTP adapter.
+//! - `config`: environment variables, read once at cold start.
+//! - `crypto`: token format, hashing, sealing.
+
+pub mod app;
+pub mod clock;
+pub mod config;
+pub mod crypto;
+pub mod domain;
+pub mod http;
+pub mod store;

@@ -1,0 +1,69 @@
+//! The conditions of the store's conditional steps, as predicates over a record. The memory store
+//! evaluates exactly these; the DynamoDB store's condition expressions are their translation.
+
+use super::{Redemption, Rotation};
+use crate::domain::model::GrantRecord;
+
+pub fn redemption_applies(record: &GrantRecord, r: &Redemption) -> bool {
+    let redirect_ok = match (&record.redirect_uri, &r.redirect_uri) {
+        (None, _) => true,
+        (Some(issued), Some(presented)) => issued == presented,
+        (Some(_), None) => false,
+    };
+    let pkce_ok = match (&record.code_challenge, &r.verifier) {
+        (None, None) => true,
+        (Some(challenge), Some(proof)) => proof.satisfies(challenge),
+        // A verifier for a code without a challenge, or a missing one: both refused.
+        _ => false,
+    };
+    record.code_hash.matches(&r.code_hash)
+        && record.redeemed_at.is_none()
+        && record.revoked_at.is_none()
+        && record.code_expires_at > r.now
+        && record.client_id == r.client_id
+        && redirect_ok
+        && pkce_ok
+}
+
+pub fn rotation_applies(record: &GrantRecord, r: &Rotation) -> bool {
+    let current = record
+        .refresh_hash
+        .is_some_and(|hash| hash.matches(&r.presented_hash));
+    current
+        && record.revoked_at.is_none()
+        && record.client_id == r.client_id
+        && within_lifetimes(record, r)
+        && covers_scope(record, r)
+}
+
+/// Neither the idle nor the absolute lifetime has run out.
+pub fn within_lifetimes(record: &GrantRecord, r: &Rotation) -> bool {
+    record.rotated_at.is_some_and(|t| t > r.idle_cutoff)
+        && record.redeemed_at.is_some_and(|t| t > r.absolute_cutoff)
+}
+
+/// The grant's scope includes every scope token the request asks for.
+pub fn covers_scope(record: &GrantRecord, r: &Rotation) -> bool {
+    r.required_scope
+        .iter()
+        .all(|s| record.scope.tokens().any(|have| have == s))
+}
+
+/// The record after a successful redemption.
+pub fn apply_redemption(record: &mut GrantRecord, r: &Redemption) {
+    record.redeemed_at = Some(r.now);
+    record.rotated_at = Some(r.now);
+    record.refresh_hash = Some(r.refresh_hash);
+    record.generation = 0;
+    record.expires_at = r.expires_at;
+}
+
+/// The record after a successful rotation.
+pub fn apply_rotation(record: &mut GrantRecord, r: &Rotation) {
+    record.previous_hash = Some(r.presented_hash);
+    record.refresh_hash = Some(r.successor_hash);
+    record.generation = r.successor_generation;
+    record.sealed_successor = Some(r.sealed_successor.clone());
+    record.rotated_at = Some(r.now);
+    record.expires_at = r.expires_at;
+}

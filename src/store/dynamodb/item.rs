@@ -1,0 +1,210 @@
+//! Converts records to and from DynamoDB items. Attribute names live here and in the condition
+//! expressions of `mod.rs`, nowhere else.
+
+use crate::crypto::grant_token::{GrantId, TokenHash};
+use crate::domain::model::{Client, GrantRecord, GrantType, SecretHash};
+use crate::domain::pkce::{ChallengeMethod, CodeChallenge};
+use crate::domain::scope::Scope;
+use aws_sdk_dynamodb::primitives::Blob;
+use aws_sdk_dynamodb::types::AttributeValue;
+use std::collections::HashMap;
+
+pub type Item = HashMap<String, AttributeValue>;
+
+pub const PK: &str = "pk";
+pub const TTL: &str = "expires_at";
+
+pub fn grant_key(id: &GrantId) -> AttributeValue {
+    AttributeValue::S(format!("grant#{id}"))
+}
+
+pub fn client_key(id: &str) -> AttributeValue {
+    AttributeValue::S(format!("client#{id}"))
+}
+
+pub fn s(value: &str) -> AttributeValue {
+    AttributeValue::S(value.to_owned())
+}
+
+pub fn n(value: i64) -> AttributeValue {
+    AttributeValue::N(value.to_string())
+}
+
+pub fn b(bytes: &[u8]) -> AttributeValue {
+    AttributeValue::B(Blob::new(bytes))
+}
+
+pub fn string_set<'a>(values: impl Iterator<Item = &'a str>) -> AttributeValue {
+    AttributeValue::Ss(values.map(str::to_owned).collect())
+}
+
+/// A malformed item: a bug or a hand edit, never a client's fault.
+#[derive(Debug)]
+pub struct BadItem(pub &'static str);
+
+fn get_s(item: &Item, name: &'static str) -> Result<String, BadItem> {
+    opt_s(item, name)?.ok_or(BadItem(name))
+}
+
+fn opt_s(item: &Item, name: &'static str) -> Result<Option<String>, BadItem> {
+    match item.get(name) {
+        None => Ok(None),
+        Some(AttributeValue::S(v)) => Ok(Some(v.clone())),
+        Some(_) => Err(BadItem(name)),
+    }
+}
+
+fn get_n(item: &Item, name: &'static str) -> Result<i64, BadItem> {
+    opt_n(item, name)?.ok_or(BadItem(name))
+}
+
+fn opt_n(item: &Item, name: &'static str) -> Result<Option<i64>, BadItem> {
+    match item.get(name) {
+        None => Ok(None),
+        Some(AttributeValue::N(v)) => v.parse().map(Some).map_err(|_| BadItem(name)),
+        Some(_) => Err(BadItem(name)),
+    }
+}
+
+fn opt_b(item: &Item, name: &'static str) -> Result<Option<Vec<u8>>, BadItem> {
+    match item.get(name) {
+        None => Ok(None),
+        Some(AttributeValue::B(v)) => Ok(Some(v.as_ref().to_vec())),
+        Some(_) => Err(BadItem(name)),
+    }
+}
+
+fn opt_hash(item: &Item, name: &'static str) -> Result<Option<TokenHash>, BadItem> {
+    opt_b(item, name)?
+        .map(|bytes| bytes.try_into().map(TokenHash).map_err(|_| BadItem(name)))
+        .transpose()
+}
+
+fn get_set(item: &Item, name: &'static str) -> Result<Vec<String>, BadItem> {
+    match item.get(name) {
+        None => Ok(Vec::new()),
+        Some(AttributeValue::Ss(v)) => Ok(v.clone()),
+        Some(_) => Err(BadItem(name)),
+    }
+}
+
+pub fn grant_to_item(g: &GrantRecord) -> Item {
+    let mut item = Item::from([
+        (PK.to_owned(), grant_key(&g.grant_id)),
+        ("client_id".to_owned(), s(&g.client_id)),
+        ("user_id".to_owned(), s(&g.user_id)),
+        ("scope".to_owned(), string_set(g.scope.tokens())),
+        ("created_at".to_owned(), n(g.created_at)),
+        ("code_hash".to_owned(), b(&g.code_hash.0)),
+        ("code_expires_at".to_owned(), n(g.code_expires_at)),
+        ("generation".to_owned(), n(g.generation.into())),
+        (TTL.to_owned(), n(g.expires_at)),
+    ]);
+    let mut put = |name: &str, value: Option<AttributeValue>| {
+        if let Some(value) = value {
+            item.insert(name.to_owned(), value);
+        }
+    };
+    put("redirect_uri", g.redirect_uri.as_deref().map(s));
+    put("challenge", g.code_challenge.as_ref().map(|c| s(&c.value)));
+    put(
+        "challenge_method",
+        g.code_challenge.as_ref().map(|c| s(c.method.as_str())),
+    );
+    put("redeemed_at", g.redeemed_at.map(n));
+    put("refresh_hash", g.refresh_hash.map(|h| b(&h.0)));
+    put("previous_hash", g.previous_hash.map(|h| b(&h.0)));
+    put("sealed_successor", g.sealed_successor.as_deref().map(b));
+    put("rotated_at", g.rotated_at.map(n));
+    put("revoked_at", g.revoked_at.map(n));
+    item
+}
+
+pub fn grant_from_item(item: &Item) -> Result<GrantRecord, BadItem> {
+    let pk = get_s(item, PK)?;
+    let grant_id = pk
+        .strip_prefix("grant#")
+        .and_then(GrantId::parse)
+        .ok_or(BadItem(PK))?;
+    let code_challenge = match (opt_s(item, "challenge")?, opt_s(item, "challenge_method")?) {
+        (Some(value), Some(method)) => Some(CodeChallenge {
+            method: ChallengeMethod::parse(&method).ok_or(BadItem("challenge_method"))?,
+            value,
+        }),
+        (None, None) => None,
+        _ => return Err(BadItem("challenge")),
+    };
+    Ok(GrantRecord {
+        grant_id,
+        client_id: get_s(item, "client_id")?,
+        user_id: get_s(item, "user_id")?,
+        scope: Scope::from_tokens(get_set(item, "scope")?),
+        created_at: get_n(item, "created_at")?,
+        code_hash: opt_hash(item, "code_hash")?.ok_or(BadItem("code_hash"))?,
+        code_expires_at: get_n(item, "code_expires_at")?,
+        redirect_uri: opt_s(item, "redirect_uri")?,
+        code_challenge,
+        redeemed_at: opt_n(item, "redeemed_at")?,
+        generation: u32::try_from(get_n(item, "generation")?).map_err(|_| BadItem("generation"))?,
+        refresh_hash: opt_hash(item, "refresh_hash")?,
+        previous_hash: opt_hash(item, "previous_hash")?,
+        sealed_successor: opt_b(item, "sealed_successor")?,
+        rotated_at: opt_n(item, "rotated_at")?,
+        revoked_at: opt_n(item, "revoked_at")?,
+        expires_at: get_n(item, TTL)?,
+    })
+}
+
+pub fn client_to_item(c: &Client) -> Item {
+    let mut item = Item::from([
+        (PK.to_owned(), client_key(&c.id)),
+        ("name".to_owned(), s(&c.name)),
+        ("secret_hash".to_owned(), b(&c.secret_hash.0)),
+        ("enabled".to_owned(), AttributeValue::Bool(c.enabled)),
+        ("created_at".to_owned(), n(c.created_at)),
+        (
+            "grant_types".to_owned(),
+            string_set(c.grant_types.iter().map(|g| g.as_str())),
+        ),
+    ]);
+    // DynamoDB refuses empty sets: leave such attributes out.
+    if !c.scope.is_empty() {
+        item.insert("scopes".to_owned(), string_set(c.scope.tokens()));
+    }
+    if !c.redirect_uris.is_empty() {
+        item.insert(
+            "redirect_uris".to_owned(),
+            string_set(c.redirect_uris.iter().map(String::as_str)),
+        );
+    }
+    item
+}
+
+pub fn client_from_item(item: &Item) -> Result<Client, BadItem> {
+    let pk = get_s(item, PK)?;
+    let id = pk.strip_prefix("client#").ok_or(BadItem(PK))?.to_owned();
+    let secret_hash = opt_b(item, "secret_hash")?
+        .and_then(|bytes| bytes.try_into().ok())
+        .map(SecretHash)
+        .ok_or(BadItem("secret_hash"))?;
+    let enabled = match item.get("enabled") {
+        Some(AttributeValue::Bool(v)) => *v,
+        _ => return Err(BadItem("enabled")),
+    };
+    let grant_types = get_set(item, "grant_types")?
+        .iter()
+        .map(|g| GrantType::parse(g).ok_or(BadItem("grant_types")))
+        .collect::<Result<_, _>>()?;
+    let mut redirect_uris = get_set(item, "redirect_uris")?;
+    redirect_uris.sort();
+    Ok(Client {
+        id,
+        name: get_s(item, "name")?,
+        secret_hash,
+        scope: Scope::from_tokens(get_set(item, "scopes")?),
+        redirect_uris,
+        grant_types,
+        enabled,
+        created_at: get_n(item, "created_at")?,
+    })
+}

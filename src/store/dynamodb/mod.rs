@@ -1,0 +1,263 @@
+//! The DynamoDB store: one table, one item per client and one per grant (see README, "Data
+//! model"). Every step is a single conditional request whose condition expression is the
+//! translation of the predicate in `store/conditions.rs`; a refused write hands back the item as
+//! it stood (`ReturnValuesOnConditionCheckFailure = ALL_OLD`), so no step ever reads first.
+
+mod client_cache;
+mod errors;
+pub mod item;
+pub mod table;
+
+use super::{ClientStore, GrantStore, Redemption, Rejected, Rotation, StoreError};
+use crate::crypto::grant_token::GrantId;
+use crate::domain::model::{Client, GrantRecord};
+use async_trait::async_trait;
+use aws_sdk_dynamodb::types::{ReturnValue, ReturnValuesOnConditionCheckFailure};
+use aws_sdk_dynamodb::Client as DynamoClient;
+use client_cache::ClientCache;
+use errors::{conditional_failure, store_error};
+use item::{b, client_key, grant_from_item, grant_key, n, s, Item, PK};
+use std::time::Duration;
+
+pub struct DynamoStore {
+    client: DynamoClient,
+    table: String,
+    clients: ClientCache,
+}
+
+impl DynamoStore {
+    pub fn new(client: DynamoClient, table: String, client_cache_seconds: u64) -> Self {
+        Self {
+            client,
+            table,
+            clients: ClientCache::new(Duration::from_secs(client_cache_seconds)),
+        }
+    }
+
+    /// Builds the SDK client from the standard AWS environment (region, credentials,
+    /// `AWS_ENDPOINT_URL_DYNAMODB`), once per instance.
+    pub async fn from_env(table: String, client_cache_seconds: u64) -> Self {
+        let config = aws_config::load_from_env().await;
+        Self::new(DynamoClient::new(&config), table, client_cache_seconds)
+    }
+
+    pub fn sdk(&self) -> &DynamoClient {
+        &self.client
+    }
+
+    pub fn table(&self) -> &str {
+        &self.table
+    }
+
+    /// Registers or replaces a client (admin tool).
+    pub async fn put_client(&self, client: &Client) -> Result<(), StoreError> {
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item::client_to_item(client)))
+            .send()
+            .await
+            .map_err(store_error)?;
+        Ok(())
+    }
+
+    fn parse_grant(item: &Item) -> Result<GrantRecord, StoreError> {
+        grant_from_item(item)
+            .map_err(|bad| StoreError::Internal(format!("malformed grant item: {}", bad.0)))
+    }
+
+    fn refused(item: Option<&Item>) -> Rejected {
+        match item.filter(|i| !i.is_empty()) {
+            None => Rejected::Condition(None),
+            Some(item) => match Self::parse_grant(item) {
+                Ok(record) => Rejected::Condition(Some(Box::new(record))),
+                Err(error) => Rejected::Store(error),
+            },
+        }
+    }
+}
+
+#[async_trait]
+impl ClientStore for DynamoStore {
+    async fn find_client(&self, client_id: &str) -> Result<Option<Client>, StoreError> {
+        if let Some(client) = self.clients.get(client_id) {
+            return Ok(Some(client));
+        }
+        let output = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key(PK, client_key(client_id))
+            .send()
+            .await
+            .map_err(store_error)?;
+        let Some(item) = output.item() else {
+            return Ok(None);
+        };
+        let client = item::client_from_item(item)
+            .map_err(|bad| StoreError::Internal(format!("malformed client item: {}", bad.0)))?;
+        self.clients.put(client.clone());
+        Ok(Some(client))
+    }
+}
+
+#[async_trait]
+impl GrantStore for DynamoStore {
+    async fn issue_code(&self, grant: &GrantRecord) -> Result<(), StoreError> {
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item::grant_to_item(grant)))
+            .condition_expression("attribute_not_exists(pk)")
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(error) => match conditional_failure(error) {
+                Ok(_) => Err(StoreError::AlreadyExists),
+                Err(error) => Err(error),
+            },
+        }
+    }
+
+    async fn redeem_code(&self, r: &Redemption) -> Result<GrantRecord, Rejected> {
+        let mut condition = String::from(
+            "code_hash = :code AND attribute_not_exists(redeemed_at) \
+             AND attribute_not_exists(revoked_at) AND code_expires_at > :now \
+             AND client_id = :client",
+        );
+        let mut request = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key(PK, grant_key(&r.grant_id))
+            .update_expression(
+                "SET redeemed_at = :now, rotated_at = :now, refresh_hash = :refresh, \
+                 generation = :zero, expires_at = :expires",
+            )
+            .expression_attribute_values(":code", b(&r.code_hash.0))
+            .expression_attribute_values(":now", n(r.now))
+            .expression_attribute_values(":client", s(&r.client_id))
+            .expression_attribute_values(":refresh", b(&r.refresh_hash.0))
+            .expression_attribute_values(":zero", n(0))
+            .expression_attribute_values(":expires", n(r.expires_at));
+        match &r.redirect_uri {
+            Some(uri) => {
+                condition.push_str(
+                    " AND (attribute_not_exists(redirect_uri) OR redirect_uri = :redirect)",
+                );
+                request = request.expression_attribute_values(":redirect", s(uri));
+            }
+            None => condition.push_str(" AND attribute_not_exists(redirect_uri)"),
+        }
+        match &r.verifier {
+            Some(proof) => {
+                condition.push_str(
+                    " AND ((challenge_method = :s256 AND challenge = :s256_value) \
+                     OR (challenge_method = :plain AND challenge = :plain_value))",
+                );
+                request = request
+                    .expression_attribute_values(":s256", s("S256"))
+                    .expression_attribute_values(":s256_value", s(&proof.s256))
+                    .expression_attribute_values(":plain", s("plain"))
+                    .expression_attribute_values(":plain_value", s(&proof.plain));
+            }
+            None => condition.push_str(" AND attribute_not_exists(challenge)"),
+        }
+        let result = request
+            .condition_expression(condition)
+            .return_values(ReturnValue::AllNew)
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .send()
+            .await;
+        match result {
+            Ok(output) => Ok(Self::parse_grant(
+                output.attributes().unwrap_or(&Item::new()),
+            )?),
+            Err(error) => match conditional_failure(error) {
+                Ok(old) => Err(Self::refused(old.as_ref())),
+                Err(error) => Err(Rejected::Store(error)),
+            },
+        }
+    }
+
+    async fn rotate_refresh_token(&self, r: &Rotation) -> Result<GrantRecord, Rejected> {
+        let mut condition = String::from(
+            "refresh_hash = :presented AND attribute_not_exists(revoked_at) \
+             AND client_id = :client AND rotated_at > :idle_cutoff \
+             AND redeemed_at > :absolute_cutoff",
+        );
+        let mut request = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key(PK, grant_key(&r.grant_id))
+            .update_expression(
+                "SET previous_hash = :presented, refresh_hash = :successor, \
+                 generation = :generation, sealed_successor = :sealed, rotated_at = :now, \
+                 expires_at = :expires",
+            )
+            .expression_attribute_values(":presented", b(&r.presented_hash.0))
+            .expression_attribute_values(":client", s(&r.client_id))
+            .expression_attribute_values(":idle_cutoff", n(r.idle_cutoff))
+            .expression_attribute_values(":absolute_cutoff", n(r.absolute_cutoff))
+            .expression_attribute_values(":successor", b(&r.successor_hash.0))
+            .expression_attribute_values(":generation", n(r.successor_generation.into()))
+            .expression_attribute_values(":sealed", b(&r.sealed_successor))
+            .expression_attribute_values(":now", n(r.now))
+            .expression_attribute_values(":expires", n(r.expires_at));
+        for (i, scope) in r.required_scope.iter().enumerate() {
+            condition.push_str(&format!(" AND contains(#scope, :scope{i})"));
+            request = request.expression_attribute_values(format!(":scope{i}"), s(scope));
+        }
+        if !r.required_scope.is_empty() {
+            request = request.expression_attribute_names("#scope", "scope");
+        }
+        let result = request
+            .condition_expression(condition)
+            .return_values(ReturnValue::AllNew)
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .send()
+            .await;
+        match result {
+            Ok(output) => Ok(Self::parse_grant(
+                output.attributes().unwrap_or(&Item::new()),
+            )?),
+            Err(error) => match conditional_failure(error) {
+                Ok(old) => Err(Self::refused(old.as_ref())),
+                Err(error) => Err(Rejected::Store(error)),
+            },
+        }
+    }
+
+    async fn revoke_grant(&self, grant_id: &GrantId, now: i64) -> Result<bool, StoreError> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key(PK, grant_key(grant_id))
+            .update_expression("SET revoked_at = if_not_exists(revoked_at, :now)")
+            .condition_expression("attribute_exists(pk)")
+            .expression_attribute_values(":now", n(now))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(error) => conditional_failure(error).map(|_| false),
+        }
+    }
+
+    async fn find_grant(&self, grant_id: &GrantId) -> Result<Option<GrantRecord>, StoreError> {
+        let output = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key(PK, grant_key(grant_id))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(store_error)?;
+        output.item().map(Self::parse_grant).transpose()
+    }
+}

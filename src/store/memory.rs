@@ -1,0 +1,124 @@
+//! The embedded store: everything in one process, for local runs, tests and benchmarks.
+//!
+//! Each step takes the lock once, checks its condition and writes under it: never a read
+//! followed by a separate write, so concurrent callers see the same all-or-nothing behaviour as
+//! DynamoDB's conditional writes. The lock is never held across an `.await`.
+
+use super::conditions::{apply_redemption, apply_rotation, redemption_applies, rotation_applies};
+use super::{ClientStore, GrantStore, Redemption, Rejected, Rotation, StoreError};
+use crate::crypto::grant_token::GrantId;
+use crate::domain::model::{Client, GrantRecord};
+use async_trait::async_trait;
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+#[derive(Default)]
+pub struct MemoryStore {
+    clients: Mutex<HashMap<String, Client>>,
+    grants: Mutex<HashMap<GrantId, GrantRecord>>,
+}
+
+impl MemoryStore {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Registers or replaces a client.
+    pub fn put_client(&self, client: Client) {
+        self.clients
+            .lock()
+            .expect("client map poisoned")
+            .insert(client.id.clone(), client);
+    }
+
+    /// Grants that hold a live refresh token (for tests).
+    pub fn grants(&self) -> Vec<GrantRecord> {
+        self.grants
+            .lock()
+            .expect("grant map poisoned")
+            .values()
+            .cloned()
+            .collect()
+    }
+
+    /// Runs a conditional step: `check` and `apply` see the same locked record.
+    fn conditional<R>(
+        &self,
+        grant_id: &GrantId,
+        request: &R,
+        check: fn(&GrantRecord, &R) -> bool,
+        apply: fn(&mut GrantRecord, &R),
+    ) -> Result<GrantRecord, Rejected> {
+        let mut grants = self.grants.lock().expect("grant map poisoned");
+        match grants.get_mut(grant_id) {
+            Some(record) if check(record, request) => {
+                apply(record, request);
+                Ok(record.clone())
+            }
+            Some(record) => Err(Rejected::Condition(Some(Box::new(record.clone())))),
+            None => Err(Rejected::Condition(None)),
+        }
+    }
+}
+
+#[async_trait]
+impl ClientStore for MemoryStore {
+    async fn find_client(&self, client_id: &str) -> Result<Option<Client>, StoreError> {
+        Ok(self
+            .clients
+            .lock()
+            .expect("client map poisoned")
+            .get(client_id)
+            .cloned())
+    }
+}
+
+#[async_trait]
+impl GrantStore for MemoryStore {
+    async fn issue_code(&self, grant: &GrantRecord) -> Result<(), StoreError> {
+        let mut grants = self.grants.lock().expect("grant map poisoned");
+        if grants.contains_key(&grant.grant_id) {
+            return Err(StoreError::AlreadyExists);
+        }
+        grants.insert(grant.grant_id, grant.clone());
+        Ok(())
+    }
+
+    async fn redeem_code(&self, redemption: &Redemption) -> Result<GrantRecord, Rejected> {
+        self.conditional(
+            &redemption.grant_id,
+            redemption,
+            redemption_applies,
+            apply_redemption,
+        )
+    }
+
+    async fn rotate_refresh_token(&self, rotation: &Rotation) -> Result<GrantRecord, Rejected> {
+        self.conditional(
+            &rotation.grant_id,
+            rotation,
+            rotation_applies,
+            apply_rotation,
+        )
+    }
+
+    async fn revoke_grant(&self, grant_id: &GrantId, now: i64) -> Result<bool, StoreError> {
+        let mut grants = self.grants.lock().expect("grant map poisoned");
+        Ok(match grants.get_mut(grant_id) {
+            Some(record) => {
+                record.revoked_at.get_or_insert(now);
+                true
+            }
+            None => false,
+        })
+    }
+
+    async fn find_grant(&self, grant_id: &GrantId) -> Result<Option<GrantRecord>, StoreError> {
+        Ok(self
+            .grants
+            .lock()
+            .expect("grant map poisoned")
+            .get(grant_id)
+            .cloned())
+    }
+}
