@@ -9,7 +9,7 @@ use crate::domain::model::{Client, GrantRecord, GrantType, SecretHash};
 use crate::domain::scope::Scope;
 use crate::domain::service::TokenService;
 use crate::store::memory::MemoryStore;
-use crate::store::{ClientStore, GrantStore};
+use crate::store::{ClientRegistry, ClientStore, GrantStore};
 use std::sync::Arc;
 
 /// How long the seeded demo code stays redeemable: long enough to read the README first.
@@ -85,7 +85,7 @@ async fn seed_demo(
                 "configuration error in DEMO_CODE: not a code minted with GRANT_TOKEN_KEYS".into(),
             )
         })?;
-    store.put_client(Client {
+    let client = Client {
         id: demo.client_id.clone(),
         name: "Demo client".into(),
         secret_hash: SecretHash::of(demo.client_secret.expose()),
@@ -94,8 +94,10 @@ async fn seed_demo(
         grant_types: vec![GrantType::AuthorizationCode, GrantType::RefreshToken],
         enabled: true,
         created_at: now,
-    });
-    let grant = GrantRecord {
+    };
+    let seeding_failed = |e| StartupError(format!("seeding the demo grants failed: {e}"));
+    store.put_client(&client).await.map_err(seeding_failed)?;
+    let pending = GrantRecord {
         grant_id: code.grant_id,
         client_id: demo.client_id.clone(),
         user_id: demo.user_id.clone(),
@@ -114,8 +116,27 @@ async fn seed_demo(
         revoked_at: None,
         expires_at: now + DEMO_CODE_LIFETIME,
     };
-    store
-        .issue_code(&grant)
-        .await
-        .map_err(|e| StartupError(format!("seeding the demo code failed: {e}")))
+    store.issue_code(&pending).await.map_err(seeding_failed)?;
+    let Some(refresh) = &demo.refresh_token else {
+        return Ok(());
+    };
+    let refresh = keys
+        .open(TokenKind::Refresh, refresh.expose())
+        .ok_or_else(|| {
+            StartupError(
+                "configuration error in DEMO_REFRESH_TOKEN: not a refresh token minted with \
+             GRANT_TOKEN_KEYS"
+                    .into(),
+            )
+        })?;
+    // The same grant as the code's, already redeemed, under the refresh token's own id.
+    let active = GrantRecord {
+        grant_id: refresh.grant_id,
+        redeemed_at: Some(now),
+        rotated_at: Some(now),
+        generation: refresh.generation,
+        refresh_hash: Some(refresh.hash),
+        ..pending
+    };
+    store.issue_code(&active).await.map_err(seeding_failed)
 }

@@ -40,6 +40,8 @@ pub struct Demo {
     pub redirect_uri: String,
     pub user_id: String,
     pub code: Secret,
+    /// A refresh token of a second, already active demo grant, so refresh can be tried first.
+    pub refresh_token: Option<Secret>,
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -192,6 +194,7 @@ fn demo(env: &Env) -> Result<Option<Demo>, ConfigError> {
         redirect_uri: env.required("DEMO_REDIRECT_URI")?,
         user_id: env.required("DEMO_USER_ID")?,
         code: Secret::new(env.required("DEMO_CODE")?),
+        refresh_token: env.optional("DEMO_REFRESH_TOKEN").map(Secret::new),
     }))
 }
 

@@ -5,7 +5,7 @@
 //! DynamoDB's conditional writes. The lock is never held across an `.await`.
 
 use super::conditions::{apply_redemption, apply_rotation, redemption_applies, rotation_applies};
-use super::{ClientStore, GrantStore, Redemption, Rejected, Rotation, StoreError};
+use super::{ClientRegistry, ClientStore, GrantStore, Redemption, Rejected, Rotation, StoreError};
 use crate::crypto::grant_token::GrantId;
 use crate::domain::model::{Client, GrantRecord};
 use async_trait::async_trait;
@@ -21,14 +21,6 @@ pub struct MemoryStore {
 impl MemoryStore {
     pub fn new() -> Self {
         Self::default()
-    }
-
-    /// Registers or replaces a client.
-    pub fn put_client(&self, client: Client) {
-        self.clients
-            .lock()
-            .expect("client map poisoned")
-            .insert(client.id.clone(), client);
     }
 
     /// Grants that hold a live refresh token (for tests).
@@ -70,6 +62,17 @@ impl ClientStore for MemoryStore {
             .expect("client map poisoned")
             .get(client_id)
             .cloned())
+    }
+}
+
+#[async_trait]
+impl ClientRegistry for MemoryStore {
+    async fn put_client(&self, client: &Client) -> Result<(), StoreError> {
+        self.clients
+            .lock()
+            .expect("client map poisoned")
+            .insert(client.id.clone(), client.clone());
+        Ok(())
     }
 }
 

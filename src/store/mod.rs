@@ -95,6 +95,13 @@ pub trait ClientStore: Send + Sync {
     async fn find_client(&self, client_id: &str) -> Result<Option<Client>, StoreError>;
 }
 
+/// Registering clients: the admin tool's and the tests' side of `ClientStore`.
+#[async_trait]
+pub trait ClientRegistry: ClientStore {
+    /// Creates or replaces the client record.
+    async fn put_client(&self, client: &Client) -> Result<(), StoreError>;
+}
+
 #[async_trait]
 pub trait GrantStore: Send + Sync {
     /// Stores a new pending grant with its authorization code. `AlreadyExists` if the id is taken.

@@ -8,7 +8,7 @@ mod errors;
 pub mod item;
 pub mod table;
 
-use super::{ClientStore, GrantStore, Redemption, Rejected, Rotation, StoreError};
+use super::{ClientRegistry, ClientStore, GrantStore, Redemption, Rejected, Rotation, StoreError};
 use crate::crypto::grant_token::GrantId;
 use crate::domain::model::{Client, GrantRecord};
 use async_trait::async_trait;
@@ -49,18 +49,6 @@ impl DynamoStore {
         &self.table
     }
 
-    /// Registers or replaces a client (admin tool).
-    pub async fn put_client(&self, client: &Client) -> Result<(), StoreError> {
-        self.client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(item::client_to_item(client)))
-            .send()
-            .await
-            .map_err(store_error)?;
-        Ok(())
-    }
-
     fn parse_grant(item: &Item) -> Result<GrantRecord, StoreError> {
         grant_from_item(item)
             .map_err(|bad| StoreError::Internal(format!("malformed grant item: {}", bad.0)))
@@ -98,6 +86,20 @@ impl ClientStore for DynamoStore {
             .map_err(|bad| StoreError::Internal(format!("malformed client item: {}", bad.0)))?;
         self.clients.put(client.clone());
         Ok(Some(client))
+    }
+}
+
+#[async_trait]
+impl ClientRegistry for DynamoStore {
+    async fn put_client(&self, client: &Client) -> Result<(), StoreError> {
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item::client_to_item(client)))
+            .send()
+            .await
+            .map_err(store_error)?;
+        Ok(())
     }
 }
 

@@ -1,0 +1,188 @@
+//! The authorization_code grant, end to end through the handler.
+
+use crate::support::*;
+use chatroom_token::domain::pkce::{ChallengeMethod, CodeChallenge};
+use serde_json::json;
+
+const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+const S256_CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
+
+fn s256() -> Option<CodeChallenge> {
+    Some(CodeChallenge {
+        method: ChallengeMethod::S256,
+        value: S256_CHALLENGE.into(),
+    })
+}
+
+async fn redeem_with(h: &Harness, code: &str, extra: &[(&str, &str)]) -> Reply {
+    let mut params = vec![
+        ("grant_type", "authorization_code"),
+        ("client_id", CLIENT_ID),
+        ("client_secret", CLIENT_SECRET),
+        ("code", code),
+    ];
+    params.extend_from_slice(extra);
+    h.post(&params).await
+}
+
+pub async fn code_redemption_answers_the_documented_fields(backend: &impl Backend) {
+    let h = Harness::standard(backend).await;
+    let reply = h.redeem(&h.code().await).await;
+    reply.assert_ok();
+    assert_eq!(reply.body["expires_in"], json!(7200));
+    assert_eq!(reply.scope(), "chat_read user_info_read");
+    assert!(reply.refresh_token().len() >= 43);
+}
+
+pub async fn access_token_is_a_jwt_with_the_rfc9068_claims(backend: &impl Backend) {
+    let h = Harness::standard(backend).await;
+    let reply = h.redeem(&h.code().await).await;
+    let token = reply.access_token();
+    let header = jsonwebtoken::decode_header(&token).unwrap();
+    assert_eq!(header.alg, jsonwebtoken::Algorithm::HS256);
+    assert_eq!(header.kid.as_deref(), Some("test-1"));
+    assert_eq!(header.typ.as_deref(), Some("at+jwt"));
+    // The verifier checks the real clock; the tokens are minted on the manual one near it.
+    let claims = h.verifier().verify(&token).unwrap();
+    assert_eq!(claims.sub, USER_ID);
+    assert_eq!(claims.aud, vec![CLIENT_ID.to_owned()]);
+    assert_eq!(claims.iss, ISSUER);
+    assert_eq!(claims.client_id, CLIENT_ID);
+    assert_eq!(claims.scope, "chat_read user_info_read");
+    assert_eq!(claims.iat, h.start);
+    assert_eq!(claims.exp, h.start + 7200);
+    assert!(claims.jti.len() >= 16);
+    // Another audience does not accept it.
+    let other = chatroom_token::domain::access_token::AccessTokenVerifier::new(
+        &[signing_key()],
+        ISSUER,
+        OTHER_CLIENT_ID,
+    );
+    assert!(other.verify(&token).is_err());
+}
+
+pub async fn a_code_works_once_and_its_replay_revokes_the_grant(backend: &impl Backend) {
+    let h = Harness::standard(backend).await;
+    let code = h.code().await;
+    let first = h.redeem(&code).await;
+    first.assert_ok();
+    h.redeem(&code).await.assert_error(400, "invalid_grant");
+    // RFC 6749 §4.1.2: what the first redemption started is revoked.
+    h.refresh(&first.refresh_token())
+        .await
+        .assert_error(400, "invalid_grant");
+}
+
+pub async fn an_expired_code_is_refused(backend: &impl Backend) {
+    let h = Harness::standard(backend).await;
+    let code = h.code().await;
+    h.clock.advance(h.lifetimes.code);
+    h.redeem(&code).await.assert_error(400, "invalid_grant");
+}
+
+pub async fn a_code_is_bound_to_its_client(backend: &impl Backend) {
+    let h = Harness::standard(backend).await;
+    let code = h.code().await;
+    h.post(&[
+        ("grant_type", "authorization_code"),
+        ("client_id", OTHER_CLIENT_ID),
+        ("client_secret", OTHER_SECRET),
+        ("code", &code),
+        ("redirect_uri", REDIRECT_URI),
+    ])
+    .await
+    .assert_error(400, "invalid_grant");
+    // Refusing the other client did not consume the code.
+    h.redeem(&code).await.assert_ok();
+}
+
+pub async fn redirect_uri_must_be_present_and_equal(backend: &impl Backend) {
+    let h = Harness::standard(backend).await;
+    let code = h.code().await;
+    redeem_with(&h, &code, &[])
+        .await
+        .assert_error(400, "invalid_request");
+    redeem_with(&h, &code, &[("redirect_uri", "https://app.example/other")])
+        .await
+        .assert_error(400, "invalid_grant");
+    redeem_with(&h, &code, &[("redirect_uri", REDIRECT_URI)])
+        .await
+        .assert_ok();
+    // A code issued without one needs none.
+    let code = h.code_with(CLIENT_ID, "chat_read", None, None).await;
+    redeem_with(&h, &code, &[]).await.assert_ok();
+}
+
+pub async fn pkce_s256_and_plain_verifiers_are_checked(backend: &impl Backend) {
+    let h = Harness::standard(backend).await;
+    let code = h.code_with(CLIENT_ID, "chat_read", None, s256()).await;
+    redeem_with(&h, &code, &[("code_verifier", VERIFIER)])
+        .await
+        .assert_ok();
+
+    let plain = "a-plain-verifier-that-is-long-enough-0123456789";
+    let challenge = CodeChallenge {
+        method: ChallengeMethod::Plain,
+        value: plain.into(),
+    };
+    let code = h
+        .code_with(CLIENT_ID, "chat_read", None, Some(challenge))
+        .await;
+    redeem_with(&h, &code, &[("code_verifier", plain)])
+        .await
+        .assert_ok();
+}
+
+pub async fn pkce_failures_are_refused_without_consuming_the_code(backend: &impl Backend) {
+    let h = Harness::standard(backend).await;
+    let code = h.code_with(CLIENT_ID, "chat_read", None, s256()).await;
+    // Missing verifier.
+    redeem_with(&h, &code, &[])
+        .await
+        .assert_error(400, "invalid_request");
+    // Wrong verifier.
+    let wrong = "wrong-verifier-wrong-verifier-wrong-verifier-0";
+    redeem_with(&h, &code, &[("code_verifier", wrong)])
+        .await
+        .assert_error(400, "invalid_grant");
+    // Downgrade: the challenge itself sent as a plain verifier.
+    redeem_with(&h, &code, &[("code_verifier", S256_CHALLENGE)])
+        .await
+        .assert_error(400, "invalid_grant");
+    // Malformed verifier.
+    redeem_with(&h, &code, &[("code_verifier", "short")])
+        .await
+        .assert_error(400, "invalid_request");
+    redeem_with(&h, &code, &[("code_verifier", VERIFIER)])
+        .await
+        .assert_ok();
+}
+
+pub async fn a_verifier_for_a_code_without_challenge_is_refused(backend: &impl Backend) {
+    let h = Harness::standard(backend).await;
+    let code = h.code_with(CLIENT_ID, "chat_read", None, None).await;
+    redeem_with(&h, &code, &[("code_verifier", VERIFIER)])
+        .await
+        .assert_error(400, "invalid_grant");
+}
+
+pub async fn unknown_and_forged_codes_are_invalid_grant(backend: &impl Backend) {
+    let h = Harness::standard(backend).await;
+    h.redeem("not-a-code")
+        .await
+        .assert_error(400, "invalid_grant");
+    // A code of the right shape and a real grant id, but a bad tag.
+    let code = h.code().await;
+    let mut forged: Vec<char> = code.chars().collect();
+    forged[60] = if forged[60] == 'A' { 'B' } else { 'A' };
+    let forged: String = forged.into_iter().collect();
+    h.redeem(&forged).await.assert_error(400, "invalid_grant");
+    h.redeem(&code).await.assert_ok();
+}
+
+pub async fn a_code_is_required(backend: &impl Backend) {
+    let h = Harness::standard(backend).await;
+    redeem_with(&h, "", &[])
+        .await
+        .assert_error(400, "invalid_request");
+}

@@ -1,0 +1,68 @@
+//! The behaviour suites, generic over the store backend. `tests/memory.rs` and
+//! `tests/dynamodb.rs` run every test listed in `all_tests!` on their backend.
+
+pub mod authorization_code;
+pub mod refresh;
+pub mod requests;
+pub mod store;
+
+/// Declares one `#[tokio::test]` per suite test, on the backend built by `$backend`, calling
+/// `$cleanup(&backend)` after each.
+#[macro_export]
+macro_rules! all_tests {
+    ($backend:expr, $cleanup:expr) => {
+        $crate::all_tests!(@each $backend, $cleanup;
+            authorization_code::code_redemption_answers_the_documented_fields,
+            authorization_code::access_token_is_a_jwt_with_the_rfc9068_claims,
+            authorization_code::a_code_works_once_and_its_replay_revokes_the_grant,
+            authorization_code::an_expired_code_is_refused,
+            authorization_code::a_code_is_bound_to_its_client,
+            authorization_code::redirect_uri_must_be_present_and_equal,
+            authorization_code::pkce_s256_and_plain_verifiers_are_checked,
+            authorization_code::pkce_failures_are_refused_without_consuming_the_code,
+            authorization_code::a_verifier_for_a_code_without_challenge_is_refused,
+            authorization_code::unknown_and_forged_codes_are_invalid_grant,
+            authorization_code::a_code_is_required,
+            refresh::a_refresh_rotates_the_token,
+            refresh::a_grace_retry_gets_the_identical_refresh_token,
+            refresh::a_retry_after_the_window_revokes_the_grant,
+            refresh::the_predecessor_after_the_successor_was_used_revokes,
+            refresh::reuse_of_an_older_token_revokes_the_grant,
+            refresh::a_zero_grace_window_turns_retries_into_reuse,
+            refresh::forged_and_unknown_tokens_revoke_nothing,
+            refresh::a_refresh_token_is_bound_to_its_client,
+            refresh::scope_can_be_narrowed_but_not_widened,
+            refresh::the_idle_limit_expires_an_unused_grant,
+            refresh::the_absolute_limit_expires_even_an_active_grant,
+            refresh::fifty_racing_refreshes_share_one_successor,
+            refresh::a_revoked_grant_refuses_its_current_token,
+            requests::other_paths_are_404_and_other_methods_405,
+            requests::only_form_bodies_are_accepted,
+            requests::an_oversized_body_is_refused,
+            requests::repeated_parameters_are_refused_and_unknown_ones_ignored,
+            requests::grant_type_errors,
+            requests::failed_client_authentication_looks_the_same_every_way,
+            requests::basic_authentication_works_and_is_challenged,
+            requests::both_authentication_methods_at_once_are_refused,
+            requests::error_bodies_never_echo_what_was_sent,
+            store::records_round_trip_unchanged,
+            store::a_code_redeems_once_and_the_refusal_returns_the_record,
+            store::redemption_conditions_each_refuse,
+            store::a_rotation_applies_once_and_installs_the_successor,
+            store::rotation_conditions_each_refuse,
+            store::a_revoked_grant_refuses_rotation_and_revocation_is_idempotent,
+            store::concurrent_rotations_have_exactly_one_winner,
+        );
+    };
+    (@each $backend:expr, $cleanup:expr; $($module:ident :: $name:ident),* $(,)?) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() {
+                let backend = $backend;
+                suite::$module::$name(&backend).await;
+                #[allow(clippy::redundant_closure_call)]
+                ($cleanup)(&backend).await;
+            }
+        )*
+    };
+}

@@ -1,0 +1,324 @@
+//! The store contract, called directly: each step is atomic and refuses exactly what its
+//! condition refuses, handing back the record as it stood.
+
+use crate::support::*;
+use chatroom_token::crypto::grant_token::{GrantId, TokenHash, TokenKind};
+use chatroom_token::domain::model::GrantRecord;
+use chatroom_token::domain::pkce::{ChallengeMethod, CodeChallenge, VerifierProof};
+use chatroom_token::domain::scope::Scope;
+use chatroom_token::store::{GrantStore, Redemption, Rejected, Rotation, StoreError};
+use std::sync::Arc;
+
+fn pending(now: i64) -> (GrantRecord, TokenHash) {
+    let code = token_keys().mint(TokenKind::Code, GrantId::random(), 0);
+    let record = GrantRecord {
+        grant_id: code.grant_id,
+        client_id: CLIENT_ID.into(),
+        user_id: USER_ID.into(),
+        scope: Scope::parse("chat_read user_info_read").unwrap(),
+        created_at: now,
+        code_hash: code.hash,
+        code_expires_at: now + 600,
+        redirect_uri: Some(REDIRECT_URI.into()),
+        code_challenge: Some(CodeChallenge {
+            method: ChallengeMethod::S256,
+            value: "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM".into(),
+        }),
+        redeemed_at: None,
+        generation: 0,
+        refresh_hash: None,
+        previous_hash: None,
+        sealed_successor: None,
+        rotated_at: None,
+        revoked_at: None,
+        expires_at: now + 600,
+    };
+    (record, code.hash)
+}
+
+fn redemption(record: &GrantRecord, code_hash: TokenHash, now: i64) -> Redemption {
+    Redemption {
+        grant_id: record.grant_id,
+        code_hash,
+        client_id: CLIENT_ID.into(),
+        redirect_uri: Some(REDIRECT_URI.into()),
+        verifier: VerifierProof::from_verifier("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"),
+        now,
+        refresh_hash: TokenHash([1; 32]),
+        expires_at: now + 1000,
+    }
+}
+
+fn rotation(grant_id: GrantId, presented: TokenHash, successor: TokenHash, now: i64) -> Rotation {
+    Rotation {
+        grant_id,
+        presented_hash: presented,
+        client_id: CLIENT_ID.into(),
+        required_scope: vec![],
+        now,
+        idle_cutoff: now - 1000,
+        absolute_cutoff: now - 5000,
+        successor_hash: successor,
+        successor_generation: 1,
+        sealed_successor: vec![9; 69],
+        expires_at: now + 2000,
+    }
+}
+
+fn refused_record(result: Result<GrantRecord, Rejected>) -> Option<GrantRecord> {
+    match result {
+        Err(Rejected::Condition(record)) => record.map(|r| *r),
+        Ok(_) => panic!("the write applied but should have been refused"),
+        Err(Rejected::Store(error)) => panic!("store error: {error}"),
+    }
+}
+
+pub async fn records_round_trip_unchanged(backend: &impl Backend) {
+    let h = Harness::standard(backend).await;
+    let (record, _) = pending(h.start);
+    h.grants.issue_code(&record).await.unwrap();
+    assert_eq!(
+        h.grants.find_grant(&record.grant_id).await.unwrap(),
+        Some(record.clone())
+    );
+    assert!(h
+        .grants
+        .find_grant(&GrantId::random())
+        .await
+        .unwrap()
+        .is_none());
+    assert!(matches!(
+        h.grants.issue_code(&record).await,
+        Err(StoreError::AlreadyExists)
+    ));
+    let client = h.clients.find_client(CLIENT_ID).await.unwrap().unwrap();
+    assert_eq!(client.id, CLIENT_ID);
+    assert!(client.secret_hash.verifies(CLIENT_SECRET));
+    assert!(h.clients.find_client("nobody").await.unwrap().is_none());
+}
+
+pub async fn a_code_redeems_once_and_the_refusal_returns_the_record(backend: &impl Backend) {
+    let h = Harness::standard(backend).await;
+    let (record, code) = pending(h.start);
+    h.grants.issue_code(&record).await.unwrap();
+    let r = redemption(&record, code, h.start + 1);
+    let active = h.grants.redeem_code(&r).await.unwrap();
+    assert_eq!(active.redeemed_at, Some(h.start + 1));
+    assert_eq!(active.rotated_at, Some(h.start + 1));
+    assert_eq!(active.refresh_hash, Some(TokenHash([1; 32])));
+    assert_eq!(active.user_id, USER_ID);
+    let again = refused_record(h.grants.redeem_code(&r).await).unwrap();
+    assert_eq!(again, active);
+    let missing = Redemption {
+        grant_id: GrantId::random(),
+        ..r
+    };
+    assert!(refused_record(h.grants.redeem_code(&missing).await).is_none());
+}
+
+pub async fn redemption_conditions_each_refuse(backend: &impl Backend) {
+    let h = Harness::standard(backend).await;
+    let (record, code) = pending(h.start);
+    h.grants.issue_code(&record).await.unwrap();
+    let good = redemption(&record, code, h.start + 1);
+    let cases: Vec<(&str, Redemption)> = vec![
+        (
+            "wrong code",
+            Redemption {
+                code_hash: TokenHash([7; 32]),
+                ..good.clone()
+            },
+        ),
+        (
+            "other client",
+            Redemption {
+                client_id: OTHER_CLIENT_ID.into(),
+                ..good.clone()
+            },
+        ),
+        (
+            "expired",
+            Redemption {
+                now: h.start + 600,
+                ..good.clone()
+            },
+        ),
+        (
+            "no redirect",
+            Redemption {
+                redirect_uri: None,
+                ..good.clone()
+            },
+        ),
+        (
+            "other redirect",
+            Redemption {
+                redirect_uri: Some("https://x.example/".into()),
+                ..good.clone()
+            },
+        ),
+        (
+            "no verifier",
+            Redemption {
+                verifier: None,
+                ..good.clone()
+            },
+        ),
+        (
+            "wrong verifier",
+            Redemption {
+                verifier: VerifierProof::from_verifier(&"v".repeat(43)),
+                ..good.clone()
+            },
+        ),
+        (
+            "downgrade",
+            Redemption {
+                verifier: VerifierProof::from_verifier(
+                    "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
+                ),
+                ..good.clone()
+            },
+        ),
+    ];
+    for (name, case) in cases {
+        let old = refused_record(h.grants.redeem_code(&case).await);
+        assert_eq!(old.as_ref(), Some(&record), "{name}");
+    }
+    h.grants
+        .revoke_grant(&record.grant_id, h.start)
+        .await
+        .unwrap();
+    let old = refused_record(h.grants.redeem_code(&good).await).unwrap();
+    assert_eq!(old.revoked_at, Some(h.start));
+}
+
+async fn active_grant(h: &Harness) -> (GrantRecord, TokenHash) {
+    let (record, code) = pending(h.start);
+    h.grants.issue_code(&record).await.unwrap();
+    let active = h
+        .grants
+        .redeem_code(&redemption(&record, code, h.start))
+        .await
+        .unwrap();
+    (active, TokenHash([1; 32]))
+}
+
+pub async fn a_rotation_applies_once_and_installs_the_successor(backend: &impl Backend) {
+    let h = Harness::standard(backend).await;
+    let (grant, current) = active_grant(&h).await;
+    let r = rotation(grant.grant_id, current, TokenHash([2; 32]), h.start + 10);
+    let rotated = h.grants.rotate_refresh_token(&r).await.unwrap();
+    assert_eq!(rotated.refresh_hash, Some(TokenHash([2; 32])));
+    assert_eq!(rotated.previous_hash, Some(current));
+    assert_eq!(rotated.generation, 1);
+    assert_eq!(rotated.rotated_at, Some(h.start + 10));
+    assert_eq!(rotated.sealed_successor.as_deref(), Some(&[9u8; 69][..]));
+    assert_eq!(rotated.redeemed_at, Some(h.start));
+    let old = refused_record(h.grants.rotate_refresh_token(&r).await).unwrap();
+    assert_eq!(old, rotated);
+}
+
+pub async fn rotation_conditions_each_refuse(backend: &impl Backend) {
+    let h = Harness::standard(backend).await;
+    let (grant, current) = active_grant(&h).await;
+    let now = h.start + 10;
+    let good = rotation(grant.grant_id, current, TokenHash([2; 32]), now);
+    let cases: Vec<(&str, Rotation)> = vec![
+        (
+            "not current",
+            Rotation {
+                presented_hash: TokenHash([5; 32]),
+                ..good.clone()
+            },
+        ),
+        (
+            "other client",
+            Rotation {
+                client_id: OTHER_CLIENT_ID.into(),
+                ..good.clone()
+            },
+        ),
+        (
+            "idle",
+            Rotation {
+                idle_cutoff: h.start,
+                ..good.clone()
+            },
+        ),
+        (
+            "absolute",
+            Rotation {
+                absolute_cutoff: h.start,
+                ..good.clone()
+            },
+        ),
+        (
+            "wider scope",
+            Rotation {
+                required_scope: vec!["chat_write".into()],
+                ..good.clone()
+            },
+        ),
+    ];
+    for (name, case) in cases {
+        let old = refused_record(h.grants.rotate_refresh_token(&case).await);
+        assert_eq!(old.as_ref(), Some(&grant), "{name}");
+    }
+    let narrower = Rotation {
+        required_scope: vec!["chat_read".into()],
+        ..good.clone()
+    };
+    h.grants.rotate_refresh_token(&narrower).await.unwrap();
+}
+
+pub async fn a_revoked_grant_refuses_rotation_and_revocation_is_idempotent(backend: &impl Backend) {
+    let h = Harness::standard(backend).await;
+    let (grant, current) = active_grant(&h).await;
+    assert!(h
+        .grants
+        .revoke_grant(&grant.grant_id, h.start + 1)
+        .await
+        .unwrap());
+    assert!(h
+        .grants
+        .revoke_grant(&grant.grant_id, h.start + 2)
+        .await
+        .unwrap());
+    assert!(!h
+        .grants
+        .revoke_grant(&GrantId::random(), h.start)
+        .await
+        .unwrap());
+    let r = rotation(grant.grant_id, current, TokenHash([2; 32]), h.start + 3);
+    let old = refused_record(h.grants.rotate_refresh_token(&r).await).unwrap();
+    assert_eq!(
+        old.revoked_at,
+        Some(h.start + 1),
+        "the first revocation time stays"
+    );
+}
+
+pub async fn concurrent_rotations_have_exactly_one_winner(backend: &impl Backend) {
+    let h = Harness::standard(backend).await;
+    let (grant, current) = active_grant(&h).await;
+    let grants: Arc<dyn GrantStore> = h.grants.clone();
+    let mut tasks = Vec::new();
+    for i in 0..20u8 {
+        let grants = grants.clone();
+        let r = rotation(
+            grant.grant_id,
+            current,
+            TokenHash([100 + i; 32]),
+            h.start + 1,
+        );
+        tasks.push(tokio::spawn(async move {
+            grants.rotate_refresh_token(&r).await.is_ok()
+        }));
+    }
+    let mut winners = 0;
+    for task in tasks {
+        winners += usize::from(task.await.unwrap());
+    }
+    assert_eq!(winners, 1);
+}

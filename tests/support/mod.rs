@@ -1,0 +1,338 @@
+//! Shared test fixtures: a harness around the real service and handler, request builders,
+//! response helpers, and the two store backends the suites run on.
+#![allow(dead_code)]
+
+pub mod backends;
+
+use chatroom_token::clock::{Clock, ManualClock};
+use chatroom_token::crypto::grant_token::TokenKeys;
+use chatroom_token::crypto::secret::Secret;
+use chatroom_token::domain::access_token::{AccessTokenSigner, AccessTokenVerifier, SigningKey};
+use chatroom_token::domain::code_issuer::{issue_code, CodeRequest};
+use chatroom_token::domain::model::{Client, GrantType, SecretHash};
+use chatroom_token::domain::pkce::CodeChallenge;
+use chatroom_token::domain::scope::Scope;
+use chatroom_token::domain::service::{Lifetimes, TokenService};
+use chatroom_token::http::handle;
+use chatroom_token::store::{ClientRegistry, GrantStore};
+use lambda_http::{Body, Request, Response};
+use serde_json::Value;
+use std::future::Future;
+use std::sync::Arc;
+
+pub const ISSUER: &str = "https://auth.chatroom.test";
+pub const CLIENT_ID: &str = "000000";
+pub const CLIENT_SECRET: &str = "999999";
+pub const OTHER_CLIENT_ID: &str = "111111";
+pub const OTHER_SECRET: &str = "other-secret";
+pub const REDIRECT_URI: &str = "https://app.example/callback";
+pub const USER_ID: &str = "8836257";
+pub const FORM: &str = "application/x-www-form-urlencoded";
+
+pub fn signing_key() -> SigningKey {
+    SigningKey {
+        kid: "test-1".into(),
+        secret: b"test-signing-key-0123456789abcdef".to_vec(),
+    }
+}
+
+pub fn token_keys() -> TokenKeys {
+    TokenKeys::new(vec![b"test-grant-token-key-0123456789ab".to_vec()])
+}
+
+/// Something that can give a fresh, empty pair of stores.
+pub trait Backend: Send + Sync {
+    fn stores(&self)
+        -> impl Future<Output = (Arc<dyn ClientRegistry>, Arc<dyn GrantStore>)> + Send;
+}
+
+pub struct Harness {
+    pub service: Arc<TokenService>,
+    pub clock: Arc<ManualClock>,
+    pub clients: Arc<dyn ClientRegistry>,
+    pub grants: Arc<dyn GrantStore>,
+    pub lifetimes: Lifetimes,
+    /// Where the manual clock started: the real time at creation, so access tokens verify
+    /// against the real clock and DynamoDB TTL values stay plausible.
+    pub start: i64,
+}
+
+impl Harness {
+    pub async fn new(backend: &impl Backend, lifetimes: Lifetimes) -> Self {
+        let (clients, grants) = backend.stores().await;
+        let start = chatroom_token::clock::SystemClock.now();
+        let clock = Arc::new(ManualClock::new(start));
+        let service = TokenService::new(
+            clients.clone(),
+            grants.clone(),
+            clock.clone(),
+            AccessTokenSigner::new(&signing_key(), ISSUER.into(), lifetimes.access_token),
+            token_keys(),
+            lifetimes,
+        );
+        let harness = Self {
+            service: Arc::new(service),
+            clock,
+            clients,
+            grants,
+            lifetimes,
+            start,
+        };
+        harness.register(CLIENT_ID, CLIENT_SECRET, true).await;
+        harness.register(OTHER_CLIENT_ID, OTHER_SECRET, true).await;
+        harness
+    }
+
+    pub async fn standard(backend: &impl Backend) -> Self {
+        Self::new(backend, Lifetimes::default()).await
+    }
+
+    pub async fn register(&self, id: &str, secret: &str, enabled: bool) {
+        self.register_with(
+            id,
+            secret,
+            enabled,
+            &[GrantType::AuthorizationCode, GrantType::RefreshToken],
+        )
+        .await;
+    }
+
+    pub async fn register_with(
+        &self,
+        id: &str,
+        secret: &str,
+        enabled: bool,
+        grant_types: &[GrantType],
+    ) {
+        self.clients
+            .put_client(&Client {
+                id: id.into(),
+                name: format!("client {id}"),
+                secret_hash: SecretHash::of(secret),
+                scope: Scope::parse("user_info_read chat_read chat_write").unwrap(),
+                redirect_uris: vec![REDIRECT_URI.into()],
+                grant_types: grant_types.to_vec(),
+                enabled,
+                created_at: self.start,
+            })
+            .await
+            .unwrap();
+    }
+
+    /// Issues a code as the consent page would.
+    pub async fn code_with(
+        &self,
+        client_id: &str,
+        scope: &str,
+        redirect_uri: Option<&str>,
+        challenge: Option<CodeChallenge>,
+    ) -> String {
+        let request = CodeRequest {
+            client_id: client_id.into(),
+            user_id: USER_ID.into(),
+            scope: Scope::parse(scope).unwrap(),
+            redirect_uri: redirect_uri.map(str::to_owned),
+            challenge,
+        };
+        issue_code(
+            self.clients.as_ref(),
+            self.grants.as_ref(),
+            &token_keys(),
+            &request,
+            self.clock.now(),
+            self.lifetimes.code,
+        )
+        .await
+        .unwrap()
+        .expose()
+        .to_owned()
+    }
+
+    pub async fn code(&self) -> String {
+        self.code_with(
+            CLIENT_ID,
+            "user_info_read chat_read",
+            Some(REDIRECT_URI),
+            None,
+        )
+        .await
+    }
+
+    pub async fn call(&self, request: Request) -> Reply {
+        Reply::from(handle(&self.service, request).await)
+    }
+
+    pub async fn post(&self, params: &[(&str, &str)]) -> Reply {
+        self.call(form_request(params)).await
+    }
+
+    pub async fn redeem(&self, code: &str) -> Reply {
+        self.post(&[
+            ("grant_type", "authorization_code"),
+            ("client_id", CLIENT_ID),
+            ("client_secret", CLIENT_SECRET),
+            ("code", code),
+            ("redirect_uri", REDIRECT_URI),
+        ])
+        .await
+    }
+
+    pub async fn refresh(&self, refresh_token: &str) -> Reply {
+        self.post(&[
+            ("grant_type", "refresh_token"),
+            ("client_id", CLIENT_ID),
+            ("client_secret", CLIENT_SECRET),
+            ("refresh_token", refresh_token),
+        ])
+        .await
+    }
+
+    /// A fresh grant: redeems a new code and returns its first refresh token.
+    pub async fn grant(&self) -> String {
+        let reply = self.redeem(&self.code().await).await;
+        reply.assert_ok();
+        reply.refresh_token()
+    }
+
+    pub fn verifier(&self) -> AccessTokenVerifier {
+        AccessTokenVerifier::new(&[signing_key()], ISSUER, CLIENT_ID)
+    }
+}
+
+pub fn form_body(params: &[(&str, &str)]) -> String {
+    serde_urlencoded::to_string(params).unwrap()
+}
+
+pub fn form_request(params: &[(&str, &str)]) -> Request {
+    request_with(
+        "POST",
+        "/chatroom/api/token",
+        Some(FORM),
+        &form_body(params),
+        None,
+    )
+}
+
+pub fn request_with(
+    method: &str,
+    path: &str,
+    content_type: Option<&str>,
+    body: &str,
+    authorization: Option<&str>,
+) -> Request {
+    let mut builder = lambda_http::http::Request::builder()
+        .method(method)
+        .uri(format!("https://api.chatroom.test{path}"));
+    if let Some(content_type) = content_type {
+        builder = builder.header("content-type", content_type);
+    }
+    if let Some(authorization) = authorization {
+        builder = builder.header("authorization", authorization);
+    }
+    builder.body(Body::from(body.to_owned())).unwrap()
+}
+
+pub fn basic(id: &str, secret: &str) -> String {
+    use base64::Engine;
+    let encode = |s: &str| serde_urlencoded::to_string([("x", s)]).unwrap()[2..].to_owned();
+    let pair = format!("{}:{}", encode(id), encode(secret));
+    format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(pair)
+    )
+}
+
+/// A handler response, decoded.
+#[derive(Debug)]
+pub struct Reply {
+    pub status: u16,
+    pub headers: lambda_http::http::HeaderMap,
+    pub body: Value,
+    pub raw: String,
+}
+
+impl From<Response<Body>> for Reply {
+    fn from(response: Response<Body>) -> Self {
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let raw = String::from_utf8(response.body().as_ref().to_vec()).unwrap();
+        let body = serde_json::from_str(&raw).unwrap_or(Value::Null);
+        Self {
+            status,
+            headers,
+            body,
+            raw,
+        }
+    }
+}
+
+impl Reply {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).map(|v| v.to_str().unwrap())
+    }
+
+    pub fn assert_common_headers(&self) {
+        assert_eq!(self.header("content-type"), Some("application/json"));
+        assert_eq!(self.header("cache-control"), Some("no-store"));
+        assert_eq!(self.header("pragma"), Some("no-cache"));
+    }
+
+    #[track_caller]
+    pub fn assert_ok(&self) {
+        assert_eq!(self.status, 200, "expected 200, got {}", self.raw);
+        self.assert_common_headers();
+        let keys: Vec<&str> = self
+            .body
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        let mut keys = keys;
+        keys.sort();
+        assert_eq!(
+            keys,
+            [
+                "access_token",
+                "expires_in",
+                "refresh_token",
+                "scope",
+                "token_type"
+            ]
+        );
+        assert_eq!(self.body["token_type"], "Bearer");
+    }
+
+    /// Asserts an RFC 6749 §5.2 error: this status and code, and nothing but
+    /// `error` and `error_description` in the body.
+    #[track_caller]
+    pub fn assert_error(&self, status: u16, code: &str) {
+        assert_eq!(self.status, status, "body: {}", self.raw);
+        assert_eq!(self.body["error"], code, "body: {}", self.raw);
+        self.assert_common_headers();
+        let object = self.body.as_object().unwrap();
+        assert!(object["error_description"].is_string());
+        assert_eq!(
+            object.len(),
+            2,
+            "only error and error_description: {}",
+            self.raw
+        );
+    }
+
+    pub fn refresh_token(&self) -> String {
+        self.body["refresh_token"].as_str().unwrap().to_owned()
+    }
+
+    pub fn access_token(&self) -> String {
+        self.body["access_token"].as_str().unwrap().to_owned()
+    }
+
+    pub fn scope(&self) -> String {
+        self.body["scope"].as_str().unwrap().to_owned()
+    }
+}
+
+pub fn secret(text: &str) -> Secret {
+    Secret::new(text)
+}
