@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod backends;
+pub mod sdk_faults;
 
 use chatroom_token::clock::{Clock, ManualClock};
 use chatroom_token::crypto::grant_token::TokenKeys;

@@ -1,0 +1,318 @@
+//! DynamoDB-only proofs: the table matches the deployment's, each grant step costs the requests
+//! the design promises, a lost answer is recognised as our own write, and throttling is a clean
+//! 503. Runs on moto's server at AWS_ENDPOINT_URL_DYNAMODB.
+
+mod support;
+
+use aws_sdk_dynamodb::config::retry::RetryConfig;
+use chatroom_token::crypto::grant_token::TokenKind;
+use chatroom_token::domain::service::Lifetimes;
+use chatroom_token::store::dynamodb::item::TTL;
+use chatroom_token::store::dynamodb::table::{INDEXES, INDEX_ATTRIBUTES, KEY_ATTRIBUTES};
+use chatroom_token::store::dynamodb::DynamoStore;
+use chatroom_token::store::{ClientRegistry, GrantStore};
+use serde_yaml_ng::Value;
+use std::collections::BTreeSet;
+use std::sync::Arc;
+use std::time::Duration;
+use support::backends::{sdk_client, sdk_config_builder, Dynamo};
+use support::sdk_faults::{FaultInterceptor, Injection, RequestLog, RequestLogHandle};
+use support::*;
+
+/// A DynamoDB backend whose SDK client reports every request to a `RequestLog`.
+struct Instrumented {
+    tables: Dynamo,
+    log: RequestLog,
+    client_cache_seconds: u64,
+}
+
+impl Instrumented {
+    fn new() -> Self {
+        Self::with_client_cache(60)
+    }
+
+    fn with_client_cache(client_cache_seconds: u64) -> Self {
+        Self {
+            tables: Dynamo::default(),
+            log: RequestLog::default(),
+            client_cache_seconds,
+        }
+    }
+}
+
+impl Backend for Instrumented {
+    async fn stores(&self) -> (Arc<dyn ClientRegistry>, Arc<dyn GrantStore>) {
+        let table = self.tables.new_table(&sdk_client()).await;
+        let config = sdk_config_builder()
+            .interceptor(FaultInterceptor(RequestLogHandle(self.log.clone())))
+            .retry_config(
+                RetryConfig::standard()
+                    .with_max_attempts(3)
+                    .with_initial_backoff(Duration::from_millis(5)),
+            )
+            .build();
+        let store = Arc::new(DynamoStore::new(
+            aws_sdk_dynamodb::Client::from_conf(config),
+            table,
+            self.client_cache_seconds,
+        ));
+        (store.clone(), store)
+    }
+}
+
+#[tokio::test]
+async fn each_grant_step_costs_the_promised_requests() {
+    let backend = Instrumented::new();
+    let h = Harness::standard(&backend).await;
+    let code = h.code().await;
+    backend.log.take();
+
+    let redeemed = h.redeem(&code).await;
+    redeemed.assert_ok();
+    // The client record is cached (issuing the code read it): one conditional write.
+    assert_eq!(backend.log.take(), ["UpdateItem"], "code redemption");
+
+    let first = redeemed.refresh_token();
+    let refreshed = h.refresh(&first).await;
+    refreshed.assert_ok();
+    assert_eq!(backend.log.take(), ["UpdateItem"], "refresh");
+
+    let retry = h.refresh(&first).await;
+    assert_eq!(retry.refresh_token(), refreshed.refresh_token());
+    assert_eq!(backend.log.take(), ["UpdateItem"], "grace retry");
+
+    h.clock.advance(60);
+    let second = h.refresh(&refreshed.refresh_token()).await;
+    second.assert_ok();
+    assert_eq!(backend.log.take(), ["UpdateItem"], "warm second refresh");
+
+    h.refresh(&first).await.assert_error(400, "invalid_grant");
+    assert_eq!(
+        backend.log.take(),
+        ["UpdateItem", "UpdateItem"],
+        "reuse: refused write, revoke"
+    );
+    backend.tables.cleanup().await;
+}
+
+#[tokio::test]
+async fn without_the_client_cache_each_request_adds_one_client_read() {
+    let backend = Instrumented::with_client_cache(0);
+    let h = Harness::standard(&backend).await;
+    let code = h.code().await;
+    backend.log.take();
+    let redeemed = h.redeem(&code).await;
+    redeemed.assert_ok();
+    assert_eq!(
+        backend.log.take(),
+        ["GetItem", "UpdateItem"],
+        "cold code redemption"
+    );
+    h.refresh(&redeemed.refresh_token()).await.assert_ok();
+    assert_eq!(
+        backend.log.take(),
+        ["GetItem", "UpdateItem"],
+        "cold refresh"
+    );
+    backend.tables.cleanup().await;
+}
+
+#[tokio::test]
+async fn a_lost_answer_retried_by_the_sdk_is_our_own_write() {
+    let backend = Instrumented::new();
+    // No grace window: only the own-write check can save these requests from a reuse verdict.
+    let lifetimes = Lifetimes {
+        grace: 0,
+        ..Lifetimes::default()
+    };
+    let h = Harness::new(&backend, lifetimes).await;
+    let code = h.code().await;
+    h.clients.find_client(CLIENT_ID).await.unwrap(); // warm the client cache
+    backend.log.take();
+
+    backend.log.inject("UpdateItem", Injection::LoseNextAnswer);
+    let redeemed = h.redeem(&code).await;
+    redeemed.assert_ok();
+    assert_eq!(
+        backend.log.take(),
+        ["UpdateItem", "UpdateItem"],
+        "one retry, no revoke"
+    );
+
+    backend.log.inject("UpdateItem", Injection::LoseNextAnswer);
+    let refreshed = h.refresh(&redeemed.refresh_token()).await;
+    refreshed.assert_ok();
+    assert_eq!(
+        backend.log.take(),
+        ["UpdateItem", "UpdateItem"],
+        "one retry, no revoke"
+    );
+
+    // The token handed out is the live one and the grant was not revoked.
+    let token = token_keys()
+        .open(TokenKind::Refresh, &refreshed.refresh_token())
+        .unwrap();
+    let grant = h.grants.find_grant(&token.grant_id).await.unwrap().unwrap();
+    assert!(grant.revoked_at.is_none());
+    assert!(grant.refresh_hash.unwrap().matches(&token.hash));
+    h.refresh(&refreshed.refresh_token()).await.assert_ok();
+    backend.tables.cleanup().await;
+}
+
+#[tokio::test]
+async fn throttling_is_503_with_retry_after_and_writes_nothing() {
+    let backend = Instrumented::new();
+    let h = Harness::standard(&backend).await;
+    let first = h.grant().await;
+    backend.log.take();
+
+    backend.log.inject("UpdateItem", Injection::Throttle);
+    let reply = h.refresh(&first).await;
+    reply.assert_error(503, "temporarily_unavailable");
+    assert_eq!(reply.header("retry-after"), Some("1"));
+    assert_eq!(
+        backend.log.take().len(),
+        3,
+        "the SDK's own retries ran first"
+    );
+
+    backend.log.clear_injection();
+    let token = token_keys().open(TokenKind::Refresh, &first).unwrap();
+    let grant = h.grants.find_grant(&token.grant_id).await.unwrap().unwrap();
+    assert_eq!(grant.generation, 0, "nothing was written");
+    h.refresh(&first).await.assert_ok();
+    backend.tables.cleanup().await;
+}
+
+/// An index as compared: name, key schema, projection type, projected attributes.
+type IndexShape = (String, Vec<(String, String)>, String, BTreeSet<String>);
+
+fn yaml_str(value: &Value) -> String {
+    value.as_str().unwrap().to_owned()
+}
+
+/// Reads the table definition from template.yaml.
+fn template_table() -> Value {
+    let text = std::fs::read_to_string("template.yaml").unwrap();
+    let template: Value = serde_yaml_ng::from_str(&text).unwrap();
+    template["Resources"]["TokensTable"]["Properties"].clone()
+}
+
+#[tokio::test]
+async fn the_table_in_code_is_the_table_in_template_yaml() {
+    let template = template_table();
+    let client = sdk_client();
+    let tables = Dynamo::default();
+    let name = tables.new_table(&client).await;
+    let described = client
+        .describe_table()
+        .table_name(&name)
+        .send()
+        .await
+        .unwrap();
+    let table = described.table().unwrap();
+
+    let template_attributes: BTreeSet<(String, String)> = template["AttributeDefinitions"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .map(|a| (yaml_str(&a["AttributeName"]), yaml_str(&a["AttributeType"])))
+        .collect();
+    let created_attributes: BTreeSet<(String, String)> = table
+        .attribute_definitions()
+        .iter()
+        .map(|a| {
+            (
+                a.attribute_name().to_owned(),
+                a.attribute_type().as_str().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(template_attributes, created_attributes);
+    assert_eq!(created_attributes.len(), KEY_ATTRIBUTES.len());
+
+    let key_schema = |keys: &Value| -> Vec<(String, String)> {
+        keys.as_sequence()
+            .unwrap()
+            .iter()
+            .map(|k| (yaml_str(&k["AttributeName"]), yaml_str(&k["KeyType"])))
+            .collect()
+    };
+    let created_keys =
+        |keys: &[aws_sdk_dynamodb::types::KeySchemaElement]| -> Vec<(String, String)> {
+            keys.iter()
+                .map(|k| {
+                    (
+                        k.attribute_name().to_owned(),
+                        k.key_type().as_str().to_owned(),
+                    )
+                })
+                .collect()
+        };
+    assert_eq!(
+        key_schema(&template["KeySchema"]),
+        created_keys(table.key_schema())
+    );
+
+    let template_indexes: BTreeSet<IndexShape> = template["GlobalSecondaryIndexes"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .map(|index| {
+            let projection = &index["Projection"];
+            (
+                yaml_str(&index["IndexName"]),
+                key_schema(&index["KeySchema"]),
+                yaml_str(&projection["ProjectionType"]),
+                projection["NonKeyAttributes"]
+                    .as_sequence()
+                    .unwrap()
+                    .iter()
+                    .map(yaml_str)
+                    .collect(),
+            )
+        })
+        .collect();
+    let created_indexes: BTreeSet<_> = table
+        .global_secondary_indexes()
+        .iter()
+        .map(|index| {
+            let projection = index.projection().unwrap();
+            (
+                index.index_name().unwrap().to_owned(),
+                created_keys(index.key_schema()),
+                projection.projection_type().unwrap().as_str().to_owned(),
+                projection.non_key_attributes().iter().cloned().collect(),
+            )
+        })
+        .collect();
+    assert_eq!(template_indexes, created_indexes);
+    assert_eq!(created_indexes.len(), INDEXES.len());
+    assert!(INDEX_ATTRIBUTES.len() >= 3);
+
+    assert_eq!(yaml_str(&template["BillingMode"]), "PAY_PER_REQUEST");
+    assert_eq!(
+        table
+            .billing_mode_summary()
+            .unwrap()
+            .billing_mode()
+            .unwrap()
+            .as_str(),
+        "PAY_PER_REQUEST"
+    );
+    assert_eq!(
+        yaml_str(&template["TimeToLiveSpecification"]["AttributeName"]),
+        TTL
+    );
+    let ttl = client
+        .describe_time_to_live()
+        .table_name(&name)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        ttl.time_to_live_description().unwrap().attribute_name(),
+        Some(TTL)
+    );
+    tables.cleanup().await;
+}

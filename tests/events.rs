@@ -1,0 +1,93 @@
+//! Feeds every file in `events/` to the real handler, on a service configured exactly as
+//! `cargo lambda watch` runs it (the `[package.metadata.lambda.env]` table of Cargo.toml).
+
+use chatroom_token::app::build_service;
+use chatroom_token::clock::SystemClock;
+use chatroom_token::config::Config;
+use chatroom_token::domain::service::TokenService;
+use chatroom_token::http::handle;
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::Arc;
+
+/// Every sample event and what it must get: status and, for errors, the error code.
+const EXPECTED: &[(&str, u16, &str)] = &[
+    ("rest-v1-authorization-code.json", 200, ""),
+    ("rest-v1-refresh-token-base64.json", 200, ""),
+    ("http-v2-authorization-code-basic-auth.json", 200, ""),
+    ("http-v2-refresh-token.json", 200, ""),
+    ("function-url-authorization-code-base64.json", 200, ""),
+    ("function-url-refresh-token.json", 200, ""),
+    (
+        "bad-unsupported-grant-type.json",
+        400,
+        "unsupported_grant_type",
+    ),
+    ("bad-json-content-type.json", 400, "invalid_request"),
+    ("bad-wrong-client-secret.json", 401, "invalid_client"),
+    ("bad-wrong-secret-basic-auth.json", 401, "invalid_client"),
+    ("bad-duplicate-parameter.json", 400, "invalid_request"),
+    ("bad-get-method.json", 405, "method_not_allowed"),
+    ("bad-unknown-path.json", 404, "not_found"),
+    ("bad-refresh-token.json", 400, "invalid_grant"),
+];
+
+fn watch_env() -> HashMap<String, String> {
+    let manifest: toml::Value =
+        toml::from_str(&std::fs::read_to_string("Cargo.toml").unwrap()).unwrap();
+    manifest["package"]["metadata"]["lambda"]["env"]
+        .as_table()
+        .unwrap()
+        .iter()
+        .map(|(k, v)| (k.clone(), v.as_str().unwrap().to_owned()))
+        .collect()
+}
+
+async fn local_service() -> TokenService {
+    let env = watch_env();
+    let config = Config::from_lookup(|name| env.get(name).cloned()).unwrap();
+    build_service(config, Arc::new(SystemClock)).await.unwrap()
+}
+
+#[tokio::test]
+async fn every_sample_event_gets_its_documented_answer() {
+    for (file, status, error) in EXPECTED {
+        // A fresh instance each time: the demo code and refresh token work once.
+        let service = local_service().await;
+        let json = std::fs::read_to_string(Path::new("events").join(file)).unwrap();
+        let request = lambda_http::request::from_str(&json)
+            .unwrap_or_else(|e| panic!("{file} is not a valid event: {e}"));
+        let response = handle(&service, request).await;
+        let body: serde_json::Value = serde_json::from_slice(response.body().as_ref()).unwrap();
+        assert_eq!(response.status().as_u16(), *status, "{file}: {body}");
+        if *status == 200 {
+            assert_eq!(body["token_type"], "Bearer", "{file}");
+            assert_eq!(body["scope"], "user_info_read", "{file}");
+        } else {
+            assert_eq!(body["error"], *error, "{file}");
+        }
+    }
+}
+
+#[test]
+fn every_event_file_is_checked() {
+    let mut files: Vec<String> = std::fs::read_dir("events")
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .filter(|name| name.ends_with(".json"))
+        .collect();
+    files.sort();
+    let mut listed: Vec<String> = EXPECTED.iter().map(|(f, _, _)| f.to_string()).collect();
+    listed.sort();
+    assert_eq!(files, listed);
+}
+
+#[tokio::test]
+async fn the_demo_code_redeems_once_per_instance() {
+    let service = local_service().await;
+    let json = std::fs::read_to_string("events/rest-v1-authorization-code.json").unwrap();
+    let first = handle(&service, lambda_http::request::from_str(&json).unwrap()).await;
+    assert_eq!(first.status().as_u16(), 200);
+    let second = handle(&service, lambda_http::request::from_str(&json).unwrap()).await;
+    assert_eq!(second.status().as_u16(), 400);
+}

@@ -1,0 +1,147 @@
+//! What clients see when the store fails or a write's answer is lost, on the embedded store
+//! wrapped in a fault injector. (The DynamoDB side of the same faults is in dynamodb_faults.rs.)
+
+mod support;
+
+use async_trait::async_trait;
+use chatroom_token::crypto::grant_token::GrantId;
+use chatroom_token::domain::model::GrantRecord;
+use chatroom_token::store::memory::MemoryStore;
+use chatroom_token::store::{
+    ClientRegistry, GrantStore, Redemption, Rejected, Rotation, StoreError,
+};
+use std::sync::{Arc, Mutex};
+use support::*;
+
+#[derive(Clone, Copy, PartialEq)]
+enum Fault {
+    None,
+    /// Throttled or unreachable after the SDK's retries.
+    Unavailable,
+    /// An unexpected failure whose text must not reach the client.
+    Internal,
+    /// The write applies, but the caller sees what an SDK retry of it would see: a refused
+    /// condition and the item as the first attempt left it.
+    LostAnswer,
+}
+
+struct FaultyStore {
+    inner: Arc<MemoryStore>,
+    fault: Mutex<Fault>,
+}
+
+impl FaultyStore {
+    fn fault(&self) -> Fault {
+        *self.fault.lock().unwrap()
+    }
+
+    fn injected(&self) -> Option<StoreError> {
+        match self.fault() {
+            Fault::Unavailable => Some(StoreError::Unavailable("injected throttle".into())),
+            Fault::Internal => Some(StoreError::Internal(
+                "table arn:aws:secret-internals".into(),
+            )),
+            _ => None,
+        }
+    }
+
+    fn lose_answer(&self, result: Result<GrantRecord, Rejected>) -> Result<GrantRecord, Rejected> {
+        match (self.fault(), result) {
+            (Fault::LostAnswer, Ok(record)) => Err(Rejected::Condition(Some(Box::new(record)))),
+            (_, result) => result,
+        }
+    }
+}
+
+#[async_trait]
+impl GrantStore for FaultyStore {
+    async fn issue_code(&self, grant: &GrantRecord) -> Result<(), StoreError> {
+        self.inner.issue_code(grant).await
+    }
+
+    async fn redeem_code(&self, r: &Redemption) -> Result<GrantRecord, Rejected> {
+        if let Some(error) = self.injected() {
+            return Err(Rejected::Store(error));
+        }
+        let result = self.inner.redeem_code(r).await;
+        self.lose_answer(result)
+    }
+
+    async fn rotate_refresh_token(&self, r: &Rotation) -> Result<GrantRecord, Rejected> {
+        if let Some(error) = self.injected() {
+            return Err(Rejected::Store(error));
+        }
+        let result = self.inner.rotate_refresh_token(r).await;
+        self.lose_answer(result)
+    }
+
+    async fn revoke_grant(&self, id: &GrantId, now: i64) -> Result<bool, StoreError> {
+        self.inner.revoke_grant(id, now).await
+    }
+
+    async fn find_grant(&self, id: &GrantId) -> Result<Option<GrantRecord>, StoreError> {
+        self.inner.find_grant(id).await
+    }
+}
+
+struct Faulty(Arc<FaultyStore>);
+
+impl Backend for Faulty {
+    async fn stores(&self) -> (Arc<dyn ClientRegistry>, Arc<dyn GrantStore>) {
+        (self.0.inner.clone(), self.0.clone())
+    }
+}
+
+fn faulty() -> (Faulty, Arc<FaultyStore>) {
+    let store = Arc::new(FaultyStore {
+        inner: Arc::new(MemoryStore::new()),
+        fault: Mutex::new(Fault::None),
+    });
+    (Faulty(store.clone()), store)
+}
+
+#[tokio::test]
+async fn an_unavailable_store_is_503_with_retry_after_and_changes_nothing() {
+    let (backend, store) = faulty();
+    let h = Harness::standard(&backend).await;
+    let token = h.grant().await;
+    let code = h.code().await;
+    *store.fault.lock().unwrap() = Fault::Unavailable;
+    for reply in [h.refresh(&token).await, h.redeem(&code).await] {
+        reply.assert_error(503, "temporarily_unavailable");
+        assert_eq!(reply.header("retry-after"), Some("1"));
+    }
+    *store.fault.lock().unwrap() = Fault::None;
+    h.refresh(&token).await.assert_ok();
+    h.redeem(&code).await.assert_ok();
+}
+
+#[tokio::test]
+async fn an_internal_failure_is_500_without_internals() {
+    let (backend, store) = faulty();
+    let h = Harness::standard(&backend).await;
+    let token = h.grant().await;
+    *store.fault.lock().unwrap() = Fault::Internal;
+    let reply = h.refresh(&token).await;
+    reply.assert_error(500, "server_error");
+    assert!(!reply.raw.contains("arn:aws"));
+}
+
+#[tokio::test]
+async fn a_lost_answer_is_recognised_as_our_own_write() {
+    let (backend, store) = faulty();
+    let lifetimes = chatroom_token::domain::service::Lifetimes {
+        grace: 0, // Even with no grace window, our own applied write is not a reuse.
+        ..Default::default()
+    };
+    let h = Harness::new(&backend, lifetimes).await;
+    let code = h.code().await;
+    *store.fault.lock().unwrap() = Fault::LostAnswer;
+    let redeemed = h.redeem(&code).await;
+    redeemed.assert_ok();
+    let refreshed = h.refresh(&redeemed.refresh_token()).await;
+    refreshed.assert_ok();
+    *store.fault.lock().unwrap() = Fault::None;
+    // The tokens handed out are the live ones: nothing was revoked.
+    h.refresh(&refreshed.refresh_token()).await.assert_ok();
+}
