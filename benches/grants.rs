@@ -1,1 +1,178 @@
-fn main() {}
+//! CPU cost of one grant through the real handler on the embedded store: an API Gateway event
+//! (JSON text) in, the HTTP response out. Run with `cargo bench`.
+
+use chatroom_token::clock::{Clock, SystemClock};
+use chatroom_token::crypto::grant_token::TokenKeys;
+use chatroom_token::domain::access_token::{AccessTokenSigner, SigningKey};
+use chatroom_token::domain::code_issuer::{issue_code, CodeRequest};
+use chatroom_token::domain::model::{Client, GrantType, SecretHash};
+use chatroom_token::domain::scope::Scope;
+use chatroom_token::domain::service::{Lifetimes, TokenService};
+use chatroom_token::http::handle;
+use chatroom_token::store::memory::MemoryStore;
+use chatroom_token::store::ClientRegistry;
+use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
+use std::cell::RefCell;
+use std::sync::Arc;
+
+const CLIENT_ID: &str = "bench-client";
+const CLIENT_SECRET: &str = "bench-secret-with-256-bits-of-entropy-0123456789";
+const REDIRECT_URI: &str = "https://app.example/callback";
+
+fn event(body: &str) -> String {
+    serde_json::json!({
+        "version": "2.0",
+        "routeKey": "POST /chatroom/api/token",
+        "rawPath": "/chatroom/api/token",
+        "rawQueryString": "",
+        "headers": {"content-type": "application/x-www-form-urlencoded", "host": "api.example"},
+        "requestContext": {
+            "accountId": "123456789012", "apiId": "api", "domainName": "api.example",
+            "domainPrefix": "api", "requestId": "bench", "routeKey": "POST /chatroom/api/token",
+            "stage": "$default", "time": "25/Nov/2026:20:00:00 +0000", "timeEpoch": 0,
+            "http": {"method": "POST", "path": "/chatroom/api/token", "protocol": "HTTP/1.1",
+                     "sourceIp": "127.0.0.1", "userAgent": "bench"}
+        },
+        "body": body,
+        "isBase64Encoded": false
+    })
+    .to_string()
+}
+
+/// The service as a deployed instance has it, but on the embedded store.
+fn setup(runtime: &tokio::runtime::Runtime) -> (TokenService, Arc<MemoryStore>) {
+    let store = Arc::new(MemoryStore::new());
+    runtime
+        .block_on(store.put_client(&Client {
+            id: CLIENT_ID.into(),
+            name: "bench".into(),
+            secret_hash: SecretHash::of(CLIENT_SECRET),
+            scope: Scope::parse("user_info_read").unwrap(),
+            redirect_uris: vec![REDIRECT_URI.into()],
+            grant_types: vec![GrantType::AuthorizationCode, GrantType::RefreshToken],
+            enabled: true,
+            created_at: 0,
+        }))
+        .unwrap();
+    let key = SigningKey {
+        kid: "bench".into(),
+        secret: b"bench-signing-key-0123456789abcdef".to_vec(),
+    };
+    let lifetimes = Lifetimes::default();
+    let service = TokenService::new(
+        store.clone(),
+        store.clone(),
+        Arc::new(SystemClock),
+        AccessTokenSigner::new(&key, "https://auth.example".into(), lifetimes.access_token),
+        keys(),
+        lifetimes,
+    );
+    (service, store)
+}
+
+fn keys() -> TokenKeys {
+    TokenKeys::new(vec![b"bench-grant-token-key-0123456789ab".to_vec()])
+}
+
+fn new_code(runtime: &tokio::runtime::Runtime, store: &MemoryStore, keys: &TokenKeys) -> String {
+    let request = CodeRequest {
+        client_id: CLIENT_ID.into(),
+        user_id: "8836257".into(),
+        scope: Scope::parse("user_info_read").unwrap(),
+        redirect_uri: Some(REDIRECT_URI.into()),
+        challenge: None,
+    };
+    runtime
+        .block_on(issue_code(
+            store,
+            store,
+            keys,
+            &request,
+            SystemClock.now(),
+            600,
+        ))
+        .unwrap()
+        .expose()
+        .to_owned()
+}
+
+fn token_body(response: &lambda_http::Response<lambda_http::Body>) -> String {
+    let body: serde_json::Value = serde_json::from_slice(response.body().as_ref()).unwrap();
+    assert!(body["refresh_token"].is_string(), "{body}");
+    body["refresh_token"].as_str().unwrap().to_owned()
+}
+
+fn grants(c: &mut Criterion) {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let (service, store) = setup(&runtime);
+    let keys = keys();
+
+    c.bench_function("code redemption (event in, response out)", |b| {
+        b.iter_batched(
+            || {
+                let code = new_code(&runtime, &store, &keys);
+                event(
+                    &serde_urlencoded::to_string([
+                        ("grant_type", "authorization_code"),
+                        ("client_id", CLIENT_ID),
+                        ("client_secret", CLIENT_SECRET),
+                        ("code", &code),
+                        ("redirect_uri", REDIRECT_URI),
+                    ])
+                    .unwrap(),
+                )
+            },
+            |event| {
+                let request = lambda_http::request::from_str(&event).unwrap();
+                let response = runtime.block_on(handle(&service, request));
+                assert_eq!(response.status(), 200);
+                response
+            },
+            BatchSize::SmallInput,
+        )
+    });
+
+    // One long chain of rotations: every iteration refreshes the token the previous one got,
+    // so each input is built right before its own iteration.
+    let first = {
+        let code = new_code(&runtime, &store, &keys);
+        let body = serde_urlencoded::to_string([
+            ("grant_type", "authorization_code"),
+            ("client_id", CLIENT_ID),
+            ("client_secret", CLIENT_SECRET),
+            ("code", &code),
+            ("redirect_uri", REDIRECT_URI),
+        ])
+        .unwrap();
+        let request = lambda_http::request::from_str(&event(&body)).unwrap();
+        token_body(&runtime.block_on(handle(&service, request)))
+    };
+    let current = RefCell::new(first);
+    c.bench_function("refresh grant (event in, response out)", |b| {
+        b.iter_batched(
+            || {
+                event(
+                    &serde_urlencoded::to_string([
+                        ("grant_type", "refresh_token"),
+                        ("client_id", CLIENT_ID),
+                        ("client_secret", CLIENT_SECRET),
+                        ("refresh_token", current.borrow().as_str()),
+                    ])
+                    .unwrap(),
+                )
+            },
+            |event| {
+                let request = lambda_http::request::from_str(&event).unwrap();
+                let response = runtime.block_on(handle(&service, request));
+                *current.borrow_mut() = token_body(&response);
+                response
+            },
+            BatchSize::PerIteration,
+        )
+    });
+}
+
+criterion_group!(benches, grants);
+criterion_main!(benches);

@@ -149,7 +149,7 @@ impl Env<'_> {
 
 /// Parses `kid:secret[,kid:secret...]`. Secrets are raw text of at least 32 bytes and may not
 /// contain a comma.
-fn parse_keys(name: &'static str, text: &str) -> Result<Vec<(String, Vec<u8>)>, ConfigError> {
+pub fn parse_keys(name: &'static str, text: &str) -> Result<Vec<(String, Vec<u8>)>, ConfigError> {
     let mut keys = Vec::new();
     for entry in text.split(',').map(str::trim).filter(|e| !e.is_empty()) {
         let (kid, secret) = entry

@@ -13,3 +13,4 @@ pub mod crypto;
 pub mod domain;
 pub mod http;
 pub mod store;
+pub mod tokenctl;

@@ -37,4 +37,12 @@ impl ClientCache {
             .expect("client cache poisoned")
             .insert(client.id.clone(), (Instant::now(), client));
     }
+
+    /// Drops a client so this instance reads it afresh (after an admin change).
+    pub fn forget(&self, id: &str) {
+        self.entries
+            .lock()
+            .expect("client cache poisoned")
+            .remove(id);
+    }
 }

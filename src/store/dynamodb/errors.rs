@@ -12,6 +12,7 @@ use aws_sdk_dynamodb::operation::delete_item::DeleteItemError;
 use aws_sdk_dynamodb::operation::get_item::GetItemError;
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::operation::query::QueryError;
+use aws_sdk_dynamodb::operation::scan::ScanError;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use std::error::Error as _;
 
@@ -87,6 +88,18 @@ impl Classify for GetItemError {
 }
 
 impl Classify for QueryError {
+    fn kind(self) -> Kind {
+        match self {
+            Self::ProvisionedThroughputExceededException(_)
+            | Self::RequestLimitExceeded(_)
+            | Self::ThrottlingException(_)
+            | Self::InternalServerError(_) => Kind::Transient,
+            _ => Kind::Permanent,
+        }
+    }
+}
+
+impl Classify for ScanError {
     fn kind(self) -> Kind {
         match self {
             Self::ProvisionedThroughputExceededException(_)

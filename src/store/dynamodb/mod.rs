@@ -3,6 +3,7 @@
 //! translation of the predicate in `store/conditions.rs`; a refused write hands back the item as
 //! it stood (`ReturnValuesOnConditionCheckFailure = ALL_OLD`), so no step ever reads first.
 
+pub mod admin;
 mod client_cache;
 mod errors;
 pub mod item;

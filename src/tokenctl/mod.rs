@@ -1,0 +1,388 @@
+//! `tokenctl`: the operators' tool. Registers apps, issues codes for the consent page, lists and
+//! revokes grants, creates tables, all through the same DynamoDB store code as the function.
+//!
+//! Exit codes: 0 success, 1 store or credentials failure, 2 bad input, 3 no such client/grant.
+
+mod output;
+
+use crate::clock::{Clock, SystemClock};
+use crate::config::parse_keys;
+use crate::crypto::grant_token::{GrantId, TokenKeys};
+use crate::crypto::{b64url, random_bytes};
+use crate::domain::code_issuer::{issue_code, CodeRequest, IssueCodeError};
+use crate::domain::model::{Client, GrantType, SecretHash};
+use crate::domain::pkce::{ChallengeMethod, CodeChallenge};
+use crate::domain::scope::Scope;
+use crate::store::dynamodb::admin::GrantsOf;
+use crate::store::dynamodb::table::create_table;
+use crate::store::dynamodb::DynamoStore;
+use crate::store::{ClientRegistry, ClientStore, GrantStore, StoreError};
+use clap::{Args, Parser, Subcommand};
+use output::Output;
+use serde_json::json;
+
+#[derive(Parser, Debug)]
+#[command(name = "tokenctl", about = "Operate the chat-room OAuth token service")]
+pub struct Cli {
+    /// The DynamoDB table (the stack's TableName output).
+    #[arg(long, env = "TABLE_NAME", global = true, default_value = "")]
+    table: String,
+    /// Print JSON instead of plain text.
+    #[arg(long, global = true)]
+    json: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Register and manage client apps.
+    #[command(subcommand)]
+    Clients(ClientsCommand),
+    /// Issue authorization codes (what the consent page does once a user approves an app).
+    #[command(subcommand)]
+    Codes(CodesCommand),
+    /// List and revoke grants.
+    #[command(subcommand)]
+    Grants(GrantsCommand),
+    /// Create the table (local and test set-ups; a deployment's table comes from template.yaml).
+    #[command(subcommand)]
+    Tables(TablesCommand),
+}
+
+#[derive(Subcommand, Debug)]
+enum ClientsCommand {
+    /// Register an app; prints its id and its secret (shown this once, stored only hashed).
+    Create {
+        #[arg(long)]
+        name: String,
+        /// Space-separated scopes the app may ask for.
+        #[arg(long)]
+        scope: String,
+        /// A redirect URI the app may use (repeat for several).
+        #[arg(long = "redirect-uri")]
+        redirect_uris: Vec<String>,
+        /// authorization_code, refresh_token (repeat; default both).
+        #[arg(long = "grant-type")]
+        grant_types: Vec<String>,
+    },
+    /// Replace an app's secret; prints the new one. The old one stops working within the
+    /// function's client cache lifetime (CLIENT_CACHE_SECONDS).
+    RotateSecret {
+        client_id: String,
+    },
+    /// Refuse an app's requests (within the client cache lifetime).
+    Disable {
+        client_id: String,
+    },
+    Enable {
+        client_id: String,
+    },
+    List,
+    Show {
+        client_id: String,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum CodesCommand {
+    /// Prints a new authorization code. Needs GRANT_TOKEN_KEYS (the function's).
+    Issue {
+        #[arg(long = "client")]
+        client_id: String,
+        #[arg(long = "user")]
+        user_id: String,
+        #[arg(long)]
+        scope: String,
+        #[arg(long = "redirect-uri")]
+        redirect_uri: Option<String>,
+        #[arg(long = "code-challenge")]
+        code_challenge: Option<String>,
+        /// S256 (default) or plain.
+        #[arg(long = "code-challenge-method", default_value = "S256")]
+        code_challenge_method: String,
+        #[arg(
+            long,
+            env = "GRANT_TOKEN_KEYS",
+            hide_env_values = true,
+            default_value = ""
+        )]
+        grant_token_keys: String,
+        #[arg(long, env = "CODE_TTL_SECONDS", default_value_t = 600)]
+        code_ttl_seconds: i64,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum GrantsCommand {
+    /// List the grants of a user or of a client, newest first.
+    List(GrantFilter),
+    /// Revoke one grant, every grant of a user ("log out everywhere"), or of a client.
+    Revoke {
+        #[arg(long = "grant", conflicts_with_all = ["user", "client"])]
+        grant: Option<String>,
+        #[command(flatten)]
+        filter: GrantFilter,
+    },
+}
+
+#[derive(Args, Debug)]
+struct GrantFilter {
+    #[arg(long, conflicts_with = "client")]
+    user: Option<String>,
+    #[arg(long)]
+    client: Option<String>,
+}
+
+#[derive(Subcommand, Debug)]
+enum TablesCommand {
+    /// Create the table with TTL enabled, from the deployment's definition.
+    Create,
+}
+
+#[derive(Debug)]
+pub enum CtlError {
+    BadInput(String),
+    NotFound(String),
+    Store(String),
+}
+
+impl CtlError {
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            Self::Store(_) => 1,
+            Self::BadInput(_) => 2,
+            Self::NotFound(_) => 3,
+        }
+    }
+}
+
+impl std::fmt::Display for CtlError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::BadInput(m) | Self::NotFound(m) | Self::Store(m) => f.write_str(m),
+        }
+    }
+}
+
+impl From<StoreError> for CtlError {
+    fn from(error: StoreError) -> Self {
+        Self::Store(error.to_string())
+    }
+}
+
+fn bad(message: impl Into<String>) -> CtlError {
+    CtlError::BadInput(message.into())
+}
+
+fn parse_scope(text: &str) -> Result<Scope, CtlError> {
+    Scope::parse(text)
+        .filter(|s| !s.is_empty())
+        .ok_or_else(|| bad("--scope must be space-separated scope names"))
+}
+
+/// A new client secret: 256 bits from the OS CSPRNG.
+fn new_secret() -> String {
+    b64url(&random_bytes::<32>())
+}
+
+pub async fn run(cli: Cli) -> Result<(), CtlError> {
+    if cli.table.is_empty() {
+        return Err(bad("--table (or TABLE_NAME) is required"));
+    }
+    let out = Output::new(cli.json);
+    let store = DynamoStore::from_env(cli.table.clone(), 0).await;
+    match cli.command {
+        Command::Tables(TablesCommand::Create) => {
+            create_table(store.sdk(), &cli.table)
+                .await
+                .map_err(|e| CtlError::Store(format!("creating the table failed: {e}")))?;
+            out.done(
+                &format!("table {} created", cli.table),
+                json!({"table": cli.table}),
+            );
+        }
+        Command::Clients(command) => clients(&store, &out, command).await?,
+        Command::Codes(CodesCommand::Issue {
+            client_id,
+            user_id,
+            scope,
+            redirect_uri,
+            code_challenge,
+            code_challenge_method,
+            grant_token_keys,
+            code_ttl_seconds,
+        }) => {
+            let keys = parse_keys("GRANT_TOKEN_KEYS", &grant_token_keys)
+                .map_err(|e| bad(e.to_string()))?;
+            let challenge = match code_challenge {
+                Some(value) => Some(CodeChallenge {
+                    method: ChallengeMethod::parse(&code_challenge_method)
+                        .ok_or_else(|| bad("--code-challenge-method must be S256 or plain"))?,
+                    value,
+                }),
+                None => None,
+            };
+            let request = CodeRequest {
+                client_id,
+                user_id,
+                scope: parse_scope(&scope)?,
+                redirect_uri,
+                challenge,
+            };
+            let keys = TokenKeys::new(keys.into_iter().map(|(_, k)| k).collect());
+            let code = issue_code(
+                &store,
+                &store,
+                &keys,
+                &request,
+                SystemClock.now(),
+                code_ttl_seconds,
+            )
+            .await
+            .map_err(|error| match error {
+                IssueCodeError::Store(e) => CtlError::from(e),
+                IssueCodeError::UnknownClient => CtlError::NotFound(error.to_string()),
+                other => bad(other.to_string()),
+            })?;
+            out.secret(
+                code.expose(),
+                json!({"code": code.expose(), "expires_in": code_ttl_seconds}),
+            );
+        }
+        Command::Grants(command) => grants(&store, &out, command).await?,
+    }
+    Ok(())
+}
+
+async fn clients(
+    store: &DynamoStore,
+    out: &Output,
+    command: ClientsCommand,
+) -> Result<(), CtlError> {
+    match command {
+        ClientsCommand::Create {
+            name,
+            scope,
+            redirect_uris,
+            grant_types,
+        } => {
+            let grant_types = if grant_types.is_empty() {
+                vec![GrantType::AuthorizationCode, GrantType::RefreshToken]
+            } else {
+                grant_types
+                    .iter()
+                    .map(|g| {
+                        GrantType::parse(g).ok_or_else(|| {
+                            bad("--grant-type must be authorization_code or refresh_token")
+                        })
+                    })
+                    .collect::<Result<_, _>>()?
+            };
+            if redirect_uris.iter().any(|u| {
+                !(u.starts_with("https://")
+                    || u.starts_with("http://localhost")
+                    || u.starts_with("http://127.0.0.1"))
+            }) {
+                return Err(bad("--redirect-uri must be https (or http on localhost)"));
+            }
+            let secret = new_secret();
+            let client = Client {
+                id: hex(&random_bytes::<10>()),
+                name,
+                secret_hash: SecretHash::of(&secret),
+                scope: parse_scope(&scope)?,
+                redirect_uris,
+                grant_types,
+                enabled: true,
+                created_at: SystemClock.now(),
+            };
+            store.put_client(&client).await?;
+            out.client_created(&client, &secret);
+        }
+        ClientsCommand::RotateSecret { client_id } => {
+            let secret = new_secret();
+            if !store
+                .set_client_secret(&client_id, &SecretHash::of(&secret))
+                .await?
+            {
+                return Err(CtlError::NotFound(format!("no client {client_id}")));
+            }
+            out.secret(
+                &secret,
+                json!({"client_id": client_id, "client_secret": secret}),
+            );
+        }
+        ClientsCommand::Disable { client_id } => set_enabled(store, out, &client_id, false).await?,
+        ClientsCommand::Enable { client_id } => set_enabled(store, out, &client_id, true).await?,
+        ClientsCommand::List => out.clients(&store.list_clients().await?),
+        ClientsCommand::Show { client_id } => match store.find_client(&client_id).await? {
+            Some(client) => out.clients(&[client]),
+            None => return Err(CtlError::NotFound(format!("no client {client_id}"))),
+        },
+    }
+    Ok(())
+}
+
+async fn set_enabled(
+    store: &DynamoStore,
+    out: &Output,
+    id: &str,
+    enabled: bool,
+) -> Result<(), CtlError> {
+    if !store.set_client_enabled(id, enabled).await? {
+        return Err(CtlError::NotFound(format!("no client {id}")));
+    }
+    let state = if enabled { "enabled" } else { "disabled" };
+    out.done(
+        &format!("client {id} {state}"),
+        json!({"client_id": id, "enabled": enabled}),
+    );
+    Ok(())
+}
+
+async fn grants(store: &DynamoStore, out: &Output, command: GrantsCommand) -> Result<(), CtlError> {
+    match command {
+        GrantsCommand::List(filter) => {
+            let of = grants_of(&filter).ok_or_else(|| bad("give --user or --client"))?;
+            out.grants(&store.list_grants(of).await?);
+        }
+        GrantsCommand::Revoke { grant, filter } => {
+            let now = SystemClock.now();
+            let ids: Vec<GrantId> = match (grant, grants_of(&filter)) {
+                (Some(id), None) => {
+                    let id = GrantId::parse(&id).ok_or_else(|| bad("--grant is not a grant id"))?;
+                    if !store.revoke_grant(&id, now).await? {
+                        return Err(CtlError::NotFound(format!("no grant {id}")));
+                    }
+                    vec![id]
+                }
+                (None, Some(of)) => {
+                    let mut revoked = Vec::new();
+                    for grant in store.list_grants(of).await? {
+                        if grant.revoked_at.is_none() {
+                            store.revoke_grant(&grant.grant_id, now).await?;
+                            revoked.push(grant.grant_id);
+                        }
+                    }
+                    revoked
+                }
+                _ => return Err(bad("give one of --grant, --user or --client")),
+            };
+            out.revoked(&ids);
+        }
+    }
+    Ok(())
+}
+
+fn grants_of(filter: &GrantFilter) -> Option<GrantsOf<'_>> {
+    match (&filter.user, &filter.client) {
+        (Some(user), None) => Some(GrantsOf::User(user)),
+        (None, Some(client)) => Some(GrantsOf::Client(client)),
+        _ => None,
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
