@@ -13,7 +13,8 @@ async fn main() -> Result<(), Error> {
     let config = Config::from_env().inspect_err(|error| tracing::error!("{error}"))?;
     let service = build_service(config, Arc::new(SystemClock))
         .await
-        .inspect_err(|error| tracing::error!("{error}"))?;
+        .inspect_err(|error| tracing::error!("{error}"))?
+        .with_metrics();
     let service = &service;
     lambda_http::run(service_fn(move |request: Request| async move {
         Ok::<_, Error>(handle(service, request).await)

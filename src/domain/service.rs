@@ -71,8 +71,7 @@ pub struct TokenResponse {
 }
 
 /// What happened, for the request's log line and metrics. Holds no secret.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Event {
     CodeRedeemed,
     CodeReplayed,
@@ -81,6 +80,19 @@ pub enum Event {
     /// The store had already applied this very request's write (an SDK retry after a lost answer).
     OwnWriteRecovered,
     ReuseDetected,
+}
+
+impl Event {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::CodeRedeemed => "code_redeemed",
+            Self::CodeReplayed => "code_replayed",
+            Self::Refreshed => "refreshed",
+            Self::GraceRetry => "grace_retry",
+            Self::OwnWriteRecovered => "own_write_recovered",
+            Self::ReuseDetected => "reuse_detected",
+        }
+    }
 }
 
 #[derive(Debug, Default)]
@@ -98,6 +110,7 @@ pub struct TokenService {
     pub(crate) signer: AccessTokenSigner,
     pub(crate) token_keys: TokenKeys,
     pub(crate) lifetimes: Lifetimes,
+    pub(crate) emit_metrics: bool,
 }
 
 impl TokenService {
@@ -116,11 +129,38 @@ impl TokenService {
             signer,
             token_keys,
             lifetimes,
+            emit_metrics: false,
         }
+    }
+
+    /// The same service over other stores (tests and benchmarks seed their own).
+    pub fn with_stores(
+        mut self,
+        clients: Arc<dyn ClientStore>,
+        grants: Arc<dyn GrantStore>,
+    ) -> Self {
+        self.clients = clients;
+        self.grants = grants;
+        self
+    }
+
+    /// Turns on one embedded-metric-format line per request on stdout (the deployed function).
+    pub fn with_metrics(mut self) -> Self {
+        self.emit_metrics = true;
+        self
+    }
+
+    pub fn emits_metrics(&self) -> bool {
+        self.emit_metrics
     }
 
     pub fn lifetimes(&self) -> &Lifetimes {
         &self.lifetimes
+    }
+
+    /// Store requests this instance has sent so far.
+    pub fn store_requests(&self) -> u64 {
+        self.grants.requests_sent()
     }
 
     /// Handles one token request. Client authentication happens once, here, before any grant.

@@ -121,4 +121,10 @@ pub trait GrantStore: Send + Sync {
 
     /// Reads a grant (for operators and tests; no grant flow needs it).
     async fn find_grant(&self, grant_id: &GrantId) -> Result<Option<GrantRecord>, StoreError>;
+
+    /// Requests sent to a remote store so far by this instance (0 for the embedded store), so
+    /// each request's log line can say what it cost.
+    fn requests_sent(&self) -> u64 {
+        0
+    }
 }

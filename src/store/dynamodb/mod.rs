@@ -18,12 +18,15 @@ use aws_sdk_dynamodb::Client as DynamoClient;
 use client_cache::ClientCache;
 use errors::{conditional_failure, store_error};
 use item::{b, client_key, grant_from_item, grant_key, n, s, Item, PK};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 pub struct DynamoStore {
     client: DynamoClient,
     table: String,
     clients: ClientCache,
+    /// Operations sent (the SDK's own retries of one operation count once).
+    sent: AtomicU64,
 }
 
 impl DynamoStore {
@@ -32,6 +35,7 @@ impl DynamoStore {
             client,
             table,
             clients: ClientCache::new(Duration::from_secs(client_cache_seconds)),
+            sent: AtomicU64::new(0),
         }
     }
 
@@ -48,6 +52,11 @@ impl DynamoStore {
 
     pub fn table(&self) -> &str {
         &self.table
+    }
+
+    /// Counts one request about to be sent.
+    fn count(&self) {
+        self.sent.fetch_add(1, Ordering::Relaxed);
     }
 
     fn parse_grant(item: &Item) -> Result<GrantRecord, StoreError> {
@@ -72,6 +81,7 @@ impl ClientStore for DynamoStore {
         if let Some(client) = self.clients.get(client_id) {
             return Ok(Some(client));
         }
+        self.count();
         let output = self
             .client
             .get_item()
@@ -107,6 +117,7 @@ impl ClientRegistry for DynamoStore {
 #[async_trait]
 impl GrantStore for DynamoStore {
     async fn issue_code(&self, grant: &GrantRecord) -> Result<(), StoreError> {
+        self.count();
         let result = self
             .client
             .put_item()
@@ -130,6 +141,7 @@ impl GrantStore for DynamoStore {
              AND attribute_not_exists(revoked_at) AND code_expires_at > :now \
              AND client_id = :client",
         );
+        self.count();
         let mut request = self
             .client
             .update_item()
@@ -191,6 +203,7 @@ impl GrantStore for DynamoStore {
              AND client_id = :client AND rotated_at > :idle_cutoff \
              AND redeemed_at > :absolute_cutoff",
         );
+        self.count();
         let mut request = self
             .client
             .update_item()
@@ -235,6 +248,7 @@ impl GrantStore for DynamoStore {
     }
 
     async fn revoke_grant(&self, grant_id: &GrantId, now: i64) -> Result<bool, StoreError> {
+        self.count();
         let result = self
             .client
             .update_item()
@@ -252,6 +266,7 @@ impl GrantStore for DynamoStore {
     }
 
     async fn find_grant(&self, grant_id: &GrantId) -> Result<Option<GrantRecord>, StoreError> {
+        self.count();
         let output = self
             .client
             .get_item()
@@ -262,5 +277,9 @@ impl GrantStore for DynamoStore {
             .await
             .map_err(store_error)?;
         output.item().map(Self::parse_grant).transpose()
+    }
+
+    fn requests_sent(&self) -> u64 {
+        self.sent.load(Ordering::Relaxed)
     }
 }

@@ -1,0 +1,206 @@
+//! The admin tool against DynamoDB (moto): the whole operator flow, driven through the real
+//! binary, with the real function redeeming and refreshing what it set up.
+
+mod support;
+
+use chatroom_token::store::dynamodb::DynamoStore;
+use chatroom_token::store::{ClientRegistry, GrantStore};
+use serde_json::Value;
+use std::process::{Command, Output};
+use std::sync::Arc;
+use support::backends::{sdk_client, unique_table_name};
+use support::*;
+
+const KEYS: &str = "t1:test-grant-token-key-0123456789ab";
+
+struct Ctl {
+    table: String,
+}
+
+impl Ctl {
+    fn run(&self, args: &[&str]) -> Output {
+        support::backends::endpoint();
+        Command::new(env!("CARGO_BIN_EXE_tokenctl"))
+            .args(args)
+            .env("TABLE_NAME", &self.table)
+            .env("GRANT_TOKEN_KEYS", KEYS)
+            .env("AWS_REGION", "us-east-1")
+            .env("AWS_ACCESS_KEY_ID", "test")
+            .env("AWS_SECRET_ACCESS_KEY", "test")
+            .output()
+            .unwrap()
+    }
+
+    #[track_caller]
+    fn ok(&self, args: &[&str]) -> String {
+        let output = self.run(args);
+        assert!(
+            output.status.success(),
+            "tokenctl {args:?}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8(output.stdout).unwrap()
+    }
+
+    #[track_caller]
+    fn json(&self, args: &[&str]) -> Value {
+        let mut all = vec!["--json"];
+        all.extend_from_slice(args);
+        serde_json::from_str(&self.ok(&all)).unwrap()
+    }
+}
+
+/// A backend whose stores are the table tokenctl manages, with no client cache so admin
+/// changes show at once.
+struct SharedTable(String);
+
+impl Backend for SharedTable {
+    async fn stores(&self) -> (Arc<dyn ClientRegistry>, Arc<dyn GrantStore>) {
+        let store = Arc::new(DynamoStore::new(sdk_client(), self.0.clone(), 0));
+        (store.clone(), store)
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn operators_register_an_app_issue_a_code_and_revoke_a_user() {
+    let ctl = Ctl {
+        table: unique_table_name(),
+    };
+    ctl.ok(&["tables", "create"]);
+    let created = ctl.json(&[
+        "clients",
+        "create",
+        "--name",
+        "Chat bot",
+        "--scope",
+        "chat_read user_info_read",
+        "--redirect-uri",
+        REDIRECT_URI,
+    ]);
+    let id = created["client_id"].as_str().unwrap().to_owned();
+    let secret = created["client_secret"].as_str().unwrap().to_owned();
+    assert!(secret.len() >= 43, "256 bits");
+
+    // Listings never show a secret.
+    let listing = ctl.ok(&["clients", "list"]) + &ctl.ok(&["--json", "clients", "show", &id]);
+    assert!(listing.contains(&id));
+    assert!(!listing.contains(&secret));
+
+    let code = ctl.ok(&[
+        "codes",
+        "issue",
+        "--client",
+        &id,
+        "--user",
+        USER_ID,
+        "--scope",
+        "chat_read",
+        "--redirect-uri",
+        REDIRECT_URI,
+    ]);
+    let code = code.trim();
+
+    // The function (same table, same keys) redeems and refreshes it.
+    let h = Harness::standard(&SharedTable(ctl.table.clone())).await;
+    let redeem = |secret: String| {
+        let h = &h;
+        let id = id.clone();
+        async move {
+            h.post(&[
+                ("grant_type", "authorization_code"),
+                ("client_id", &id),
+                ("client_secret", &secret),
+                ("code", code),
+                ("redirect_uri", REDIRECT_URI),
+            ])
+            .await
+        }
+    };
+    let redeemed = redeem(secret.clone()).await;
+    redeemed.assert_ok();
+    let refresh = |secret: String, token: String| {
+        let h = &h;
+        let id = id.clone();
+        async move {
+            h.post(&[
+                ("grant_type", "refresh_token"),
+                ("client_id", &id),
+                ("client_secret", &secret),
+                ("refresh_token", &token),
+            ])
+            .await
+        }
+    };
+    let refreshed = refresh(secret.clone(), redeemed.refresh_token()).await;
+    refreshed.assert_ok();
+
+    let grants = ctl.json(&["grants", "list", "--user", USER_ID]);
+    assert_eq!(grants.as_array().unwrap().len(), 1);
+    assert_eq!(grants[0]["client_id"], id.as_str());
+    let by_client = ctl.json(&["grants", "list", "--client", &id]);
+    assert_eq!(by_client, grants);
+
+    // Secret rotation: the old secret stops working, the new one works.
+    let rotated = ctl.json(&["clients", "rotate-secret", &id]);
+    let new_secret = rotated["client_secret"].as_str().unwrap().to_owned();
+    refresh(secret.clone(), refreshed.refresh_token())
+        .await
+        .assert_error(401, "invalid_client");
+    let again = refresh(new_secret.clone(), refreshed.refresh_token()).await;
+    again.assert_ok();
+
+    // Disable and enable.
+    ctl.ok(&["clients", "disable", &id]);
+    refresh(new_secret.clone(), again.refresh_token())
+        .await
+        .assert_error(401, "invalid_client");
+    ctl.ok(&["clients", "enable", &id]);
+
+    // Log the user out everywhere.
+    let revoked = ctl.json(&["grants", "revoke", "--user", USER_ID]);
+    assert_eq!(revoked["revoked"].as_array().unwrap().len(), 1);
+    refresh(new_secret, again.refresh_token())
+        .await
+        .assert_error(400, "invalid_grant");
+    let grants = ctl.json(&["grants", "list", "--user", USER_ID]);
+    assert!(grants[0]["revoked_at"].is_number());
+
+    chatroom_token::store::dynamodb::table::delete_table(&sdk_client(), &ctl.table)
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn bad_input_missing_things_and_store_failures_have_distinct_exit_codes() {
+    let ctl = Ctl {
+        table: unique_table_name(),
+    };
+    // No such table: a store failure, with a message.
+    let output = ctl.run(&["clients", "list"]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(!output.stderr.is_empty());
+
+    ctl.ok(&["tables", "create"]);
+    let bad_scope = ctl.run(&["clients", "create", "--name", "x", "--scope", "bad\"scope"]);
+    assert_eq!(bad_scope.status.code(), Some(2));
+    let usage = ctl.run(&["clients", "frobnicate"]);
+    assert_eq!(usage.status.code(), Some(2));
+    let missing = ctl.run(&["clients", "disable", "no-such-client"]);
+    assert_eq!(missing.status.code(), Some(3));
+    let missing = ctl.run(&[
+        "codes",
+        "issue",
+        "--client",
+        "nobody",
+        "--user",
+        "u",
+        "--scope",
+        "chat_read",
+    ]);
+    assert_eq!(missing.status.code(), Some(3));
+    let bad_grant = ctl.run(&["grants", "revoke", "--grant", "not-an-id"]);
+    assert_eq!(bad_grant.status.code(), Some(2));
+    chatroom_token::store::dynamodb::table::delete_table(&sdk_client(), &ctl.table)
+        .await
+        .unwrap();
+}
