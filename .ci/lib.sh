@@ -8,6 +8,7 @@ VENV="$ROOT/.venv"
 MOTO_VERSION="5.2.5"
 CFN_LINT_VERSION="1.58.0"
 CARGO_LAMBDA_VERSION="1.9.2"
+SAM_CLI_VERSION="1.170.0"
 
 # Creates the virtualenv (once) and installs the given pip requirements into it.
 ensure_venv() {
