@@ -5,6 +5,7 @@ use crate::clock::Clock;
 use crate::config::{Config, Demo, StoreConfig};
 use crate::crypto::grant_token::{TokenKeys, TokenKind};
 use crate::domain::access_token::AccessTokenSigner;
+use crate::domain::code_issuer::{pending_grant, CodeRequest};
 use crate::domain::model::{Client, GrantRecord, GrantType, SecretHash};
 use crate::domain::scope::Scope;
 use crate::domain::service::TokenService;
@@ -97,25 +98,14 @@ async fn seed_demo(
     };
     let seeding_failed = |e| StartupError(format!("seeding the demo grants failed: {e}"));
     store.put_client(&client).await.map_err(seeding_failed)?;
-    let pending = GrantRecord {
-        grant_id: code.grant_id,
+    let request = CodeRequest {
         client_id: demo.client_id.clone(),
         user_id: demo.user_id.clone(),
         scope,
-        created_at: now,
-        code_hash: code.hash,
-        code_expires_at: now + DEMO_CODE_LIFETIME,
         redirect_uri: Some(demo.redirect_uri.clone()),
-        code_challenge: None,
-        redeemed_at: None,
-        generation: 0,
-        refresh_hash: None,
-        previous_hash: None,
-        sealed_successor: None,
-        rotated_at: None,
-        revoked_at: None,
-        expires_at: now + DEMO_CODE_LIFETIME,
+        challenge: None,
     };
+    let pending = pending_grant(&code, &request, now, now + DEMO_CODE_LIFETIME);
     store.issue_code(&pending).await.map_err(seeding_failed)?;
     let Some(refresh) = &demo.refresh_token else {
         return Ok(());

@@ -4,7 +4,7 @@
 use super::model::{Client, GrantRecord, GrantType};
 use super::pkce::{valid_challenge, CodeChallenge};
 use super::scope::Scope;
-use crate::crypto::grant_token::{GrantId, TokenKeys, TokenKind};
+use crate::crypto::grant_token::{GrantId, GrantToken, TokenKeys, TokenKind};
 use crate::crypto::secret::Secret;
 use crate::store::{ClientStore, GrantStore, StoreError};
 use std::fmt;
@@ -65,14 +65,29 @@ pub async fn issue_code(
     check_request(&client, request)?;
     let grant_id = GrantId::random();
     let code = keys.mint(TokenKind::Code, grant_id, 0);
-    let record = GrantRecord {
-        grant_id,
-        client_id: client.id.clone(),
+    let record = pending_grant(&code, request, now, now + code_lifetime);
+    grants
+        .issue_code(&record)
+        .await
+        .map_err(IssueCodeError::Store)?;
+    Ok(code.text())
+}
+
+/// The record of a grant waiting for its code to be redeemed.
+pub fn pending_grant(
+    code: &GrantToken,
+    request: &CodeRequest,
+    now: i64,
+    code_expires_at: i64,
+) -> GrantRecord {
+    GrantRecord {
+        grant_id: code.grant_id,
+        client_id: request.client_id.clone(),
         user_id: request.user_id.clone(),
         scope: request.scope.clone(),
         created_at: now,
         code_hash: code.hash,
-        code_expires_at: now + code_lifetime,
+        code_expires_at,
         redirect_uri: request.redirect_uri.clone(),
         code_challenge: request.challenge.clone(),
         redeemed_at: None,
@@ -82,13 +97,8 @@ pub async fn issue_code(
         sealed_successor: None,
         rotated_at: None,
         revoked_at: None,
-        expires_at: now + code_lifetime,
-    };
-    grants
-        .issue_code(&record)
-        .await
-        .map_err(IssueCodeError::Store)?;
-    Ok(code.text())
+        expires_at: code_expires_at,
+    }
 }
 
 fn check_request(client: &Client, request: &CodeRequest) -> Result<(), IssueCodeError> {

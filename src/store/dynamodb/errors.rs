@@ -8,7 +8,6 @@
 use super::item::Item;
 use crate::store::StoreError;
 use aws_sdk_dynamodb::error::SdkError;
-use aws_sdk_dynamodb::operation::delete_item::DeleteItemError;
 use aws_sdk_dynamodb::operation::get_item::GetItemError;
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::operation::query::QueryError;
@@ -30,86 +29,47 @@ pub trait Classify {
     fn kind(self) -> Kind;
 }
 
-impl Classify for UpdateItemError {
-    fn kind(self) -> Kind {
-        match self {
-            Self::ConditionalCheckFailedException(e) => Kind::ConditionFailed(e.item().cloned()),
-            Self::ProvisionedThroughputExceededException(_)
-            | Self::RequestLimitExceeded(_)
-            | Self::ThrottlingException(_)
-            | Self::InternalServerError(_)
-            | Self::TransactionConflictException(_)
-            | Self::ReplicatedWriteConflictException(_) => Kind::Transient,
-            _ => Kind::Permanent,
+/// Conditional writes: a failed condition carries the item as it stood.
+macro_rules! classify_write {
+    ($($error:ty),*) => {$(
+        impl Classify for $error {
+            fn kind(self) -> Kind {
+                match self {
+                    Self::ConditionalCheckFailedException(e) => {
+                        Kind::ConditionFailed(e.item().cloned())
+                    }
+                    Self::ProvisionedThroughputExceededException(_)
+                    | Self::RequestLimitExceeded(_)
+                    | Self::ThrottlingException(_)
+                    | Self::InternalServerError(_)
+                    | Self::TransactionConflictException(_)
+                    | Self::ReplicatedWriteConflictException(_) => Kind::Transient,
+                    _ => Kind::Permanent,
+                }
+            }
         }
-    }
+    )*};
 }
 
-impl Classify for PutItemError {
-    fn kind(self) -> Kind {
-        match self {
-            Self::ConditionalCheckFailedException(e) => Kind::ConditionFailed(e.item().cloned()),
-            Self::ProvisionedThroughputExceededException(_)
-            | Self::RequestLimitExceeded(_)
-            | Self::ThrottlingException(_)
-            | Self::InternalServerError(_)
-            | Self::TransactionConflictException(_)
-            | Self::ReplicatedWriteConflictException(_) => Kind::Transient,
-            _ => Kind::Permanent,
+/// Reads: only throttling and server faults are worth a retry.
+macro_rules! classify_read {
+    ($($error:ty),*) => {$(
+        impl Classify for $error {
+            fn kind(self) -> Kind {
+                match self {
+                    Self::ProvisionedThroughputExceededException(_)
+                    | Self::RequestLimitExceeded(_)
+                    | Self::ThrottlingException(_)
+                    | Self::InternalServerError(_) => Kind::Transient,
+                    _ => Kind::Permanent,
+                }
+            }
         }
-    }
+    )*};
 }
 
-impl Classify for DeleteItemError {
-    fn kind(self) -> Kind {
-        match self {
-            Self::ConditionalCheckFailedException(e) => Kind::ConditionFailed(e.item().cloned()),
-            Self::ProvisionedThroughputExceededException(_)
-            | Self::RequestLimitExceeded(_)
-            | Self::ThrottlingException(_)
-            | Self::InternalServerError(_)
-            | Self::TransactionConflictException(_)
-            | Self::ReplicatedWriteConflictException(_) => Kind::Transient,
-            _ => Kind::Permanent,
-        }
-    }
-}
-
-impl Classify for GetItemError {
-    fn kind(self) -> Kind {
-        match self {
-            Self::ProvisionedThroughputExceededException(_)
-            | Self::RequestLimitExceeded(_)
-            | Self::ThrottlingException(_)
-            | Self::InternalServerError(_) => Kind::Transient,
-            _ => Kind::Permanent,
-        }
-    }
-}
-
-impl Classify for QueryError {
-    fn kind(self) -> Kind {
-        match self {
-            Self::ProvisionedThroughputExceededException(_)
-            | Self::RequestLimitExceeded(_)
-            | Self::ThrottlingException(_)
-            | Self::InternalServerError(_) => Kind::Transient,
-            _ => Kind::Permanent,
-        }
-    }
-}
-
-impl Classify for ScanError {
-    fn kind(self) -> Kind {
-        match self {
-            Self::ProvisionedThroughputExceededException(_)
-            | Self::RequestLimitExceeded(_)
-            | Self::ThrottlingException(_)
-            | Self::InternalServerError(_) => Kind::Transient,
-            _ => Kind::Permanent,
-        }
-    }
-}
+classify_write!(UpdateItemError, PutItemError);
+classify_read!(GetItemError, QueryError, ScanError);
 
 fn describe<E: std::error::Error + 'static, R: std::fmt::Debug>(error: &SdkError<E, R>) -> String {
     // The SDK's error chain names the failure (and never contains our item values, which are

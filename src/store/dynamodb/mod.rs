@@ -13,6 +13,7 @@ use super::{ClientRegistry, ClientStore, GrantStore, Redemption, Rejected, Rotat
 use crate::crypto::grant_token::GrantId;
 use crate::domain::model::{Client, GrantRecord};
 use async_trait::async_trait;
+use aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder;
 use aws_sdk_dynamodb::types::{ReturnValue, ReturnValuesOnConditionCheckFailure};
 use aws_sdk_dynamodb::Client as DynamoClient;
 use client_cache::ClientCache;
@@ -62,6 +63,25 @@ impl DynamoStore {
     fn parse_grant(item: &Item) -> Result<GrantRecord, StoreError> {
         grant_from_item(item)
             .map_err(|bad| StoreError::Internal(format!("malformed grant item: {}", bad.0)))
+    }
+
+    /// Sends a conditional update that returns the item after the write, or as it stood when
+    /// the condition failed.
+    async fn conditional_update(request: UpdateItemFluentBuilder) -> Result<GrantRecord, Rejected> {
+        let result = request
+            .return_values(ReturnValue::AllNew)
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .send()
+            .await;
+        match result {
+            Ok(output) => Ok(Self::parse_grant(
+                output.attributes().unwrap_or(&Item::new()),
+            )?),
+            Err(error) => match conditional_failure(error) {
+                Ok(old) => Err(Self::refused(old.as_ref())),
+                Err(error) => Err(Rejected::Store(error)),
+            },
+        }
     }
 
     fn refused(item: Option<&Item>) -> Rejected {
@@ -180,21 +200,7 @@ impl GrantStore for DynamoStore {
             }
             None => condition.push_str(" AND attribute_not_exists(challenge)"),
         }
-        let result = request
-            .condition_expression(condition)
-            .return_values(ReturnValue::AllNew)
-            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
-            .send()
-            .await;
-        match result {
-            Ok(output) => Ok(Self::parse_grant(
-                output.attributes().unwrap_or(&Item::new()),
-            )?),
-            Err(error) => match conditional_failure(error) {
-                Ok(old) => Err(Self::refused(old.as_ref())),
-                Err(error) => Err(Rejected::Store(error)),
-            },
-        }
+        Self::conditional_update(request.condition_expression(condition)).await
     }
 
     async fn rotate_refresh_token(&self, r: &Rotation) -> Result<GrantRecord, Rejected> {
@@ -230,21 +236,7 @@ impl GrantStore for DynamoStore {
         if !r.required_scope.is_empty() {
             request = request.expression_attribute_names("#scope", "scope");
         }
-        let result = request
-            .condition_expression(condition)
-            .return_values(ReturnValue::AllNew)
-            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
-            .send()
-            .await;
-        match result {
-            Ok(output) => Ok(Self::parse_grant(
-                output.attributes().unwrap_or(&Item::new()),
-            )?),
-            Err(error) => match conditional_failure(error) {
-                Ok(old) => Err(Self::refused(old.as_ref())),
-                Err(error) => Err(Rejected::Store(error)),
-            },
-        }
+        Self::conditional_update(request.condition_expression(condition)).await
     }
 
     async fn revoke_grant(&self, grant_id: &GrantId, now: i64) -> Result<bool, StoreError> {
