@@ -200,6 +200,23 @@ async fn bad_input_missing_things_and_store_failures_have_distinct_exit_codes() 
     assert_eq!(missing.status.code(), Some(3));
     let bad_grant = ctl.run(&["grants", "revoke", "--grant", "not-an-id"]);
     assert_eq!(bad_grant.status.code(), Some(2));
+
+    // No credentials anywhere: a clear message and exit 1, not a hang or a panic.
+    let no_credentials = Command::new(env!("CARGO_BIN_EXE_tokenctl"))
+        .args(["clients", "list"])
+        .env("TABLE_NAME", &ctl.table)
+        .env("AWS_REGION", "us-east-1")
+        .env_remove("AWS_ACCESS_KEY_ID")
+        .env_remove("AWS_SECRET_ACCESS_KEY")
+        .env_remove("AWS_PROFILE")
+        .env("AWS_CONFIG_FILE", "/nonexistent/config")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/credentials")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .output()
+        .unwrap();
+    assert_eq!(no_credentials.status.code(), Some(1));
+    let message = String::from_utf8_lossy(&no_credentials.stderr);
+    assert!(message.contains("tokenctl:"), "{message}");
     chatroom_token::store::dynamodb::table::delete_table(&sdk_client(), &ctl.table)
         .await
         .unwrap();

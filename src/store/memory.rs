@@ -23,16 +23,6 @@ impl MemoryStore {
         Self::default()
     }
 
-    /// Grants that hold a live refresh token (for tests).
-    pub fn grants(&self) -> Vec<GrantRecord> {
-        self.grants
-            .lock()
-            .expect("grant map poisoned")
-            .values()
-            .cloned()
-            .collect()
-    }
-
     /// Runs a conditional step: `check` and `apply` see the same locked record.
     fn conditional<R>(
         &self,
