@@ -75,14 +75,7 @@ async fn no_secret_reaches_a_log_line() {
     bodies.push(body.clone());
     let auth = basic(CLIENT_ID, CLIENT_SECRET);
     secrets.push(auth.clone());
-    h.call(request_with(
-        "POST",
-        "/chatroom/api/token",
-        Some(FORM),
-        &body,
-        Some(&auth),
-    ))
-    .await;
+    h.post_authorized(&body, &auth).await;
 
     let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
     let lines = logs.lines().filter(|l| l.contains("token request")).count();

@@ -171,44 +171,20 @@ pub async fn basic_authentication_works_and_is_challenged(backend: &impl Backend
             ("redirect_uri", REDIRECT_URI),
         ]);
         let auth = basic("app:with space", "s3cr3t+/=:%");
-        let reply = h
-            .call(request_with(
-                "POST",
-                "/chatroom/api/token",
-                Some(FORM),
-                &body,
-                Some(&auth),
-            ))
-            .await;
+        let reply = h.post_authorized(&body, &auth).await;
         reply.assert_ok();
         reply.refresh_token()
     };
     let body = form_body(&[("grant_type", "refresh_token"), ("refresh_token", &token)]);
     let wrong = basic("app:with space", "wrong");
-    let reply = h
-        .call(request_with(
-            "POST",
-            "/chatroom/api/token",
-            Some(FORM),
-            &body,
-            Some(&wrong),
-        ))
-        .await;
+    let reply = h.post_authorized(&body, &wrong).await;
     reply.assert_error(401, "invalid_client");
     assert!(reply
         .header("www-authenticate")
         .unwrap()
         .starts_with("Basic"));
     let garbage = "Basic !!!not-base64!!!";
-    let reply = h
-        .call(request_with(
-            "POST",
-            "/chatroom/api/token",
-            Some(FORM),
-            &body,
-            Some(garbage),
-        ))
-        .await;
+    let reply = h.post_authorized(&body, garbage).await;
     reply.assert_error(401, "invalid_client");
     assert!(reply.header("www-authenticate").is_some());
 }
@@ -222,15 +198,9 @@ pub async fn both_authentication_methods_at_once_are_refused(backend: &impl Back
         ("refresh_token", "t"),
     ]);
     let auth = basic(CLIENT_ID, CLIENT_SECRET);
-    h.call(request_with(
-        "POST",
-        "/chatroom/api/token",
-        Some(FORM),
-        &body,
-        Some(&auth),
-    ))
-    .await
-    .assert_error(400, "invalid_request");
+    h.post_authorized(&body, &auth)
+        .await
+        .assert_error(400, "invalid_request");
 }
 
 pub async fn error_bodies_never_echo_what_was_sent(backend: &impl Backend) {

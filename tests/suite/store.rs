@@ -3,6 +3,7 @@
 
 use crate::support::*;
 use chatroom_token::crypto::grant_token::{GrantId, TokenHash, TokenKind};
+use chatroom_token::domain::code_issuer::{pending_grant, CodeRequest};
 use chatroom_token::domain::model::GrantRecord;
 use chatroom_token::domain::pkce::{ChallengeMethod, CodeChallenge, VerifierProof};
 use chatroom_token::domain::scope::Scope;
@@ -11,28 +12,17 @@ use std::sync::Arc;
 
 fn pending(now: i64) -> (GrantRecord, TokenHash) {
     let code = token_keys().mint(TokenKind::Code, GrantId::random(), 0);
-    let record = GrantRecord {
-        grant_id: code.grant_id,
+    let request = CodeRequest {
         client_id: CLIENT_ID.into(),
         user_id: USER_ID.into(),
         scope: Scope::parse("chat_read user_info_read").unwrap(),
-        created_at: now,
-        code_hash: code.hash,
-        code_expires_at: now + 600,
         redirect_uri: Some(REDIRECT_URI.into()),
-        code_challenge: Some(CodeChallenge {
+        challenge: Some(CodeChallenge {
             method: ChallengeMethod::S256,
             value: "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM".into(),
         }),
-        redeemed_at: None,
-        generation: 0,
-        refresh_hash: None,
-        previous_hash: None,
-        sealed_successor: None,
-        rotated_at: None,
-        revoked_at: None,
-        expires_at: now + 600,
     };
+    let record = pending_grant(&code, &request, now, now + 600);
     (record, code.hash)
 }
 

@@ -167,6 +167,18 @@ impl Harness {
         self.call(form_request(params)).await
     }
 
+    /// Posts a form body with an Authorization header (HTTP Basic client authentication).
+    pub async fn post_authorized(&self, body: &str, authorization: &str) -> Reply {
+        self.call(request_with(
+            "POST",
+            "/chatroom/api/token",
+            Some(FORM),
+            body,
+            Some(authorization),
+        ))
+        .await
+    }
+
     pub async fn redeem(&self, code: &str) -> Reply {
         self.post(&[
             ("grant_type", "authorization_code"),
