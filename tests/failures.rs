@@ -23,6 +23,8 @@ enum Fault {
     /// The write applies, but the caller sees what an SDK retry of it would see: a refused
     /// condition and the item as the first attempt left it.
     LostAnswer,
+    /// As `LostAnswer`, but an operator revokes the grant between the write and the retry.
+    LostAnswerThenRevoked,
 }
 
 struct FaultyStore {
@@ -45,9 +47,19 @@ impl FaultyStore {
         }
     }
 
-    fn lose_answer(&self, result: Result<GrantRecord, Rejected>) -> Result<GrantRecord, Rejected> {
+    async fn lose_answer(
+        &self,
+        result: Result<GrantRecord, Rejected>,
+    ) -> Result<GrantRecord, Rejected> {
         match (self.fault(), result) {
             (Fault::LostAnswer, Ok(record)) => Err(Rejected::Condition(Some(Box::new(record)))),
+            (Fault::LostAnswerThenRevoked, Ok(record)) => {
+                self.inner
+                    .revoke_grant(&record.grant_id, record.created_at)
+                    .await?;
+                let revoked = self.inner.find_grant(&record.grant_id).await?;
+                Err(Rejected::Condition(revoked.map(Box::new)))
+            }
             (_, result) => result,
         }
     }
@@ -64,7 +76,7 @@ impl GrantStore for FaultyStore {
             return Err(Rejected::Store(error));
         }
         let result = self.inner.redeem_code(r).await;
-        self.lose_answer(result)
+        self.lose_answer(result).await
     }
 
     async fn rotate_refresh_token(&self, r: &Rotation) -> Result<GrantRecord, Rejected> {
@@ -72,7 +84,7 @@ impl GrantStore for FaultyStore {
             return Err(Rejected::Store(error));
         }
         let result = self.inner.rotate_refresh_token(r).await;
-        self.lose_answer(result)
+        self.lose_answer(result).await
     }
 
     async fn revoke_grant(&self, id: &GrantId, now: i64) -> Result<bool, StoreError> {
@@ -144,4 +156,15 @@ async fn a_lost_answer_is_recognised_as_our_own_write() {
     *store.fault.lock().unwrap() = Fault::None;
     // The tokens handed out are the live ones: nothing was revoked.
     h.refresh(&refreshed.refresh_token()).await.assert_ok();
+}
+
+#[tokio::test]
+async fn a_grant_revoked_between_our_write_and_its_retry_stays_revoked() {
+    let (backend, store) = faulty();
+    let h = Harness::standard(&backend).await;
+    let token = h.grant().await;
+    let code = h.code().await;
+    *store.fault.lock().unwrap() = Fault::LostAnswerThenRevoked;
+    h.refresh(&token).await.assert_error(400, "invalid_grant");
+    h.redeem(&code).await.assert_error(400, "invalid_grant");
 }

@@ -94,16 +94,17 @@ async fn explain_refusal(
     if !grant.code_hash.matches(&code.hash) {
         return Err(invalid_code());
     }
+    // Revocation wins over everything, even our own write revoked just after it applied.
+    if grant.revoked_at.is_some() {
+        return Err(OAuthError::invalid_grant(
+            "the authorization code is invalid",
+        ));
+    }
     if grant.refresh_hash.is_some_and(|h| h.matches(&refresh.hash)) {
         // Our own write was applied but its answer was lost, and the SDK's retry found the
         // code redeemed by us: this is not a replay.
         report.event = Some(Event::OwnWriteRecovered);
         return issue(service, grant, refresh);
-    }
-    if grant.revoked_at.is_some() {
-        return Err(OAuthError::invalid_grant(
-            "the authorization code is invalid",
-        ));
     }
     if grant.redeemed_at.is_some() {
         // RFC 6749 §4.1.2: a second use of a code revokes what the first use started.

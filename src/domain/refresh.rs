@@ -102,12 +102,13 @@ async fn explain_refusal(
     report: &mut Report,
 ) -> Result<GrantToken, OAuthError> {
     let current = grant.refresh_hash;
+    // Revocation wins over everything, even our own write revoked just after it applied.
+    if grant.revoked_at.is_some() {
+        return Err(OAuthError::invalid_grant("the grant has been revoked"));
+    }
     if current.is_some_and(|h| h.matches(&successor.hash)) {
         report.event = Some(Event::OwnWriteRecovered);
         return Ok(GrantToken::from_trusted_raw(*successor.raw()));
-    }
-    if grant.revoked_at.is_some() {
-        return Err(OAuthError::invalid_grant("the grant has been revoked"));
     }
     if grant.client_id != rotation.client_id {
         return Err(OAuthError::invalid_grant(
