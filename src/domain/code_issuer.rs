@@ -9,6 +9,11 @@ use crate::crypto::secret::Secret;
 use crate::store::{ClientStore, GrantStore, StoreError};
 use std::fmt;
 
+/// Limits that keep every grant item under 1 KB (see the item-size test in the DynamoDB store).
+pub const MAX_USER_ID: usize = 64;
+pub const MAX_SCOPE: usize = 128;
+pub const MAX_REDIRECT_URI: usize = 256;
+
 #[derive(Clone, Debug)]
 pub struct CodeRequest {
     pub client_id: String,
@@ -25,6 +30,8 @@ pub enum IssueCodeError {
     GrantTypeNotAllowed,
     ScopeNotAllowed,
     EmptyUserId,
+    /// Bounds that keep a grant item under 1 KB (one DynamoDB write unit per refresh).
+    TooLong,
     RedirectUriNotRegistered,
     MalformedChallenge,
     Store(StoreError),
@@ -38,6 +45,9 @@ impl fmt::Display for IssueCodeError {
             Self::GrantTypeNotAllowed => "the client may not use authorization_code",
             Self::ScopeNotAllowed => "the scope is empty or exceeds the client's scope",
             Self::EmptyUserId => "the user id is empty",
+            Self::TooLong => {
+                "the user id (64 bytes), scope (128) or redirect URI (256) is too long"
+            }
             Self::RedirectUriNotRegistered => "the redirect URI is not registered for the client",
             Self::MalformedChallenge => "the code challenge is not 43-128 unreserved characters",
             Self::Store(error) => return write!(f, "{error}"),
@@ -113,6 +123,15 @@ fn check_request(client: &Client, request: &CodeRequest) -> Result<(), IssueCode
     }
     if request.user_id.is_empty() {
         return Err(IssueCodeError::EmptyUserId);
+    }
+    let too_long = request.user_id.len() > MAX_USER_ID
+        || request.scope.to_string().len() > MAX_SCOPE
+        || request
+            .redirect_uri
+            .as_ref()
+            .is_some_and(|u| u.len() > MAX_REDIRECT_URI);
+    if too_long {
+        return Err(IssueCodeError::TooLong);
     }
     if let Some(uri) = &request.redirect_uri {
         if !client.redirect_uris.contains(uri) {

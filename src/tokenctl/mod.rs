@@ -9,7 +9,7 @@ use crate::clock::{Clock, SystemClock};
 use crate::config::parse_keys;
 use crate::crypto::grant_token::{GrantId, TokenKeys};
 use crate::crypto::{b64url, random_bytes};
-use crate::domain::code_issuer::{issue_code, CodeRequest, IssueCodeError};
+use crate::domain::code_issuer::{issue_code, CodeRequest, IssueCodeError, MAX_REDIRECT_URI};
 use crate::domain::model::{Client, GrantType, SecretHash};
 use crate::domain::pkce::{ChallengeMethod, CodeChallenge};
 use crate::domain::scope::Scope;
@@ -279,12 +279,16 @@ async fn clients(
                     })
                     .collect::<Result<_, _>>()?
             };
-            if redirect_uris.iter().any(|u| {
-                !(u.starts_with("https://")
-                    || u.starts_with("http://localhost")
-                    || u.starts_with("http://127.0.0.1"))
-            }) {
-                return Err(bad("--redirect-uri must be https (or http on localhost)"));
+            let acceptable = |u: &String| {
+                u.len() <= MAX_REDIRECT_URI
+                    && (u.starts_with("https://")
+                        || u.starts_with("http://localhost")
+                        || u.starts_with("http://127.0.0.1"))
+            };
+            if !redirect_uris.iter().all(acceptable) {
+                return Err(bad(
+                    "--redirect-uri must be https (or http on localhost), at most 256 characters",
+                ));
             }
             let secret = new_secret();
             let client = Client {

@@ -186,3 +186,93 @@ pub async fn a_code_is_required(backend: &impl Backend) {
         .await
         .assert_error(400, "invalid_request");
 }
+
+pub async fn issuing_a_code_checks_the_request_against_the_client(backend: &impl Backend) {
+    use chatroom_token::clock::Clock;
+    use chatroom_token::domain::code_issuer::{issue_code, CodeRequest, IssueCodeError};
+    use chatroom_token::domain::scope::Scope;
+    let h = Harness::standard(backend).await;
+    h.register("disabled-app", "disabled-secret", false).await;
+    let good = CodeRequest {
+        client_id: CLIENT_ID.into(),
+        user_id: USER_ID.into(),
+        scope: Scope::parse("chat_read").unwrap(),
+        redirect_uri: Some(REDIRECT_URI.into()),
+        challenge: None,
+    };
+    let cases = [
+        (
+            CodeRequest {
+                client_id: "nobody".into(),
+                ..good.clone()
+            },
+            "unknown",
+        ),
+        (
+            CodeRequest {
+                client_id: "disabled-app".into(),
+                ..good.clone()
+            },
+            "disabled",
+        ),
+        (
+            CodeRequest {
+                scope: Scope::parse("admin").unwrap(),
+                ..good.clone()
+            },
+            "scope",
+        ),
+        (
+            CodeRequest {
+                user_id: String::new(),
+                ..good.clone()
+            },
+            "user",
+        ),
+        (
+            CodeRequest {
+                user_id: "u".repeat(65),
+                ..good.clone()
+            },
+            "long",
+        ),
+        (
+            CodeRequest {
+                redirect_uri: Some("https://evil.example/".into()),
+                ..good.clone()
+            },
+            "redirect",
+        ),
+        (
+            CodeRequest {
+                challenge: Some(CodeChallenge {
+                    method: ChallengeMethod::S256,
+                    value: "short".into(),
+                }),
+                ..good.clone()
+            },
+            "challenge",
+        ),
+    ];
+    for (request, name) in cases {
+        let result = issue_code(
+            h.clients.as_ref(),
+            h.grants.as_ref(),
+            &token_keys(),
+            &request,
+            h.clock.now(),
+            600,
+        )
+        .await;
+        let expected = match name {
+            "unknown" => matches!(result, Err(IssueCodeError::UnknownClient)),
+            "disabled" => matches!(result, Err(IssueCodeError::ClientDisabled)),
+            "scope" => matches!(result, Err(IssueCodeError::ScopeNotAllowed)),
+            "user" => matches!(result, Err(IssueCodeError::EmptyUserId)),
+            "long" => matches!(result, Err(IssueCodeError::TooLong)),
+            "redirect" => matches!(result, Err(IssueCodeError::RedirectUriNotRegistered)),
+            _ => matches!(result, Err(IssueCodeError::MalformedChallenge)),
+        };
+        assert!(expected, "{name}: {result:?}");
+    }
+}
