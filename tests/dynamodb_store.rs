@@ -316,3 +316,40 @@ async fn the_table_in_code_is_the_table_in_template_yaml() {
     );
     tables.cleanup().await;
 }
+
+/// DynamoDB that cannot be reached at all (a closed loopback port).
+struct Unreachable;
+
+impl Backend for Unreachable {
+    async fn stores(&self) -> (Arc<dyn ClientRegistry>, Arc<dyn GrantStore>) {
+        let memory = Arc::new(chatroom_token::store::memory::MemoryStore::new());
+        let config = sdk_config_builder()
+            .endpoint_url("http://127.0.0.1:9")
+            .retry_config(
+                RetryConfig::standard()
+                    .with_max_attempts(2)
+                    .with_initial_backoff(Duration::from_millis(5)),
+            )
+            .build();
+        let store = Arc::new(DynamoStore::new(
+            aws_sdk_dynamodb::Client::from_conf(config),
+            "unreachable".into(),
+            60,
+        ));
+        // Clients come from memory so the request gets as far as the grant write.
+        (memory, store)
+    }
+}
+
+#[tokio::test]
+async fn an_unreachable_dynamodb_is_503_with_retry_after() {
+    let h = Harness::standard(&Unreachable).await;
+    let token = token_keys().mint(
+        TokenKind::Refresh,
+        chatroom_token::crypto::grant_token::GrantId::random(),
+        0,
+    );
+    let reply = h.refresh(token.text().expose()).await;
+    reply.assert_error(503, "temporarily_unavailable");
+    assert_eq!(reply.header("retry-after"), Some("1"));
+}
