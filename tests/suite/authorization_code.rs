@@ -276,3 +276,28 @@ pub async fn issuing_a_code_checks_the_request_against_the_client(backend: &impl
         assert!(expected, "{name}: {result:?}");
     }
 }
+
+pub async fn racing_redemptions_of_one_code_have_one_winner_and_revoke(backend: &impl Backend) {
+    let h = std::sync::Arc::new(Harness::standard(backend).await);
+    let code = h.code().await;
+    let mut tasks = Vec::new();
+    for _ in 0..20 {
+        let h = h.clone();
+        let code = code.clone();
+        tasks.push(tokio::spawn(async move { h.redeem(&code).await }));
+    }
+    let mut winners = Vec::new();
+    for task in tasks {
+        let reply = task.await.unwrap();
+        if reply.status == 200 {
+            winners.push(reply.refresh_token());
+        } else {
+            reply.assert_error(400, "invalid_grant");
+        }
+    }
+    assert_eq!(winners.len(), 1, "a code works exactly once");
+    // The others were replays: RFC 6749 §4.1.2 revokes what the winner started.
+    h.refresh(&winners[0])
+        .await
+        .assert_error(400, "invalid_grant");
+}

@@ -23,6 +23,7 @@ macro_rules! all_tests {
             authorization_code::a_verifier_for_a_code_without_challenge_is_refused,
             authorization_code::unknown_and_forged_codes_are_invalid_grant,
             authorization_code::a_code_is_required,
+            authorization_code::racing_redemptions_of_one_code_have_one_winner_and_revoke,
             authorization_code::issuing_a_code_checks_the_request_against_the_client,
             refresh::a_refresh_rotates_the_token,
             refresh::a_grace_retry_gets_the_identical_refresh_token,
