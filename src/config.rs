@@ -9,7 +9,6 @@ use std::fmt;
 /// Keys shorter than this are refused: HS256 and the token tags need 256-bit keys.
 pub const MIN_KEY_BYTES: usize = 32;
 
-#[derive(Debug)]
 pub struct Config {
     /// The first key signs; all verify.
     pub signing_keys: Vec<SigningKey>,
@@ -18,6 +17,22 @@ pub struct Config {
     pub issuer: String,
     pub lifetimes: Lifetimes,
     pub store: StoreConfig,
+}
+
+/// Names the keys, never shows them.
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Config")
+            .field("signing_keys", &self.signing_keys)
+            .field(
+                "grant_token_keys",
+                &format!("[{} redacted]", self.grant_token_keys.len()),
+            )
+            .field("issuer", &self.issuer)
+            .field("lifetimes", &self.lifetimes)
+            .field("store", &self.store)
+            .finish()
+    }
 }
 
 #[derive(Debug)]
@@ -249,6 +264,14 @@ mod tests {
             .unwrap_err()
             .to_string()
             .contains("tooshortsecret"));
+    }
+
+    #[test]
+    fn debug_output_shows_no_key_material() {
+        let printed = format!("{:?}", load(&base()).unwrap());
+        assert!(printed.contains("k1"));
+        assert!(!printed.contains("ssssssss"));
+        assert!(!printed.contains("tttttttt"));
     }
 
     #[test]

@@ -35,10 +35,17 @@ pub struct CodeChallenge {
 /// What a presented verifier would have to match, under either method. The store compares it
 /// with the code's own method and challenge as part of the redemption's atomic condition, so a
 /// client can never pick the method (no downgrade from S256 to plain).
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct VerifierProof {
     pub s256: String,
     pub plain: String,
+}
+
+/// The plain form is the verifier itself, a secret of the client's: never printed.
+impl std::fmt::Debug for VerifierProof {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("VerifierProof([redacted])")
+    }
 }
 
 impl VerifierProof {
