@@ -16,6 +16,7 @@ const EXPECTED: &[(&str, u16, &str)] = &[
     ("rest-v1-refresh-token-base64.json", 200, ""),
     ("http-v2-authorization-code-basic-auth.json", 200, ""),
     ("http-v2-refresh-token.json", 200, ""),
+    ("http-v2-named-stage-refresh-token.json", 200, ""),
     ("function-url-authorization-code-base64.json", 200, ""),
     ("function-url-refresh-token.json", 200, ""),
     (

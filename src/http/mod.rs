@@ -8,6 +8,7 @@ pub mod response;
 use crate::domain::error::{ErrorCode, OAuthError};
 use crate::domain::service::{Event, Report, TokenService};
 use lambda_http::http::Method;
+use lambda_http::request::RequestContext;
 use lambda_http::{Body, Request, RequestExt, Response};
 use std::time::Instant;
 
@@ -42,12 +43,7 @@ async fn route(
     request: &Request,
     report: &mut Report,
 ) -> Result<crate::domain::service::TokenResponse, OAuthError> {
-    // The raw path carries no API Gateway stage prefix; events built by hand may lack it.
-    let path = match request.raw_http_path() {
-        "" => request.uri().path(),
-        raw => raw,
-    };
-    if path != TOKEN_PATH {
+    if endpoint_path(request) != TOKEN_PATH {
         return Err(OAuthError::new(ErrorCode::NotFound, "no such endpoint"));
     }
     if request.method() != Method::POST {
@@ -58,6 +54,26 @@ async fn route(
     }
     let token_request = form::decode(request.headers(), request.body().as_ref())?;
     service.exchange(token_request, report).await
+}
+
+/// The request path without any API Gateway stage prefix. REST (v1) events give it without the
+/// stage already; HTTP API (v2) events on a named stage carry `/<stage>` in `rawPath`; function
+/// URLs and the `$default` stage have none. Events built by hand may have no raw path at all.
+fn endpoint_path(request: &Request) -> &str {
+    let raw = match request.raw_http_path() {
+        "" => request.uri().path(),
+        raw => raw,
+    };
+    let stage = match request.request_context_ref() {
+        Some(RequestContext::ApiGatewayV2(context)) => context.stage.as_deref(),
+        Some(RequestContext::ApiGatewayV1(context)) => context.stage.as_deref(),
+        _ => None,
+    };
+    stage
+        .filter(|stage| *stage != "$default")
+        .and_then(|stage| raw.strip_prefix('/')?.strip_prefix(stage))
+        .filter(|rest| rest.starts_with('/'))
+        .unwrap_or(raw)
 }
 
 /// One line per request. It names the client, grant and outcome; it never carries the body,
