@@ -65,9 +65,21 @@ impl DynamoStore {
             .map_err(|bad| StoreError::Internal(format!("malformed grant item: {}", bad.0)))
     }
 
+    /// An update of one grant item.
+    fn update_grant(&self, grant_id: &GrantId) -> UpdateItemFluentBuilder {
+        self.client
+            .update_item()
+            .table_name(&self.table)
+            .key(PK, grant_key(grant_id))
+    }
+
     /// Sends a conditional update that returns the item after the write, or as it stood when
     /// the condition failed.
-    async fn conditional_update(request: UpdateItemFluentBuilder) -> Result<GrantRecord, Rejected> {
+    async fn conditional_update(
+        &self,
+        request: UpdateItemFluentBuilder,
+    ) -> Result<GrantRecord, Rejected> {
+        self.count();
         let result = request
             .return_values(ReturnValue::AllNew)
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
@@ -161,12 +173,8 @@ impl GrantStore for DynamoStore {
              AND attribute_not_exists(revoked_at) AND code_expires_at > :now \
              AND client_id = :client",
         );
-        self.count();
         let mut request = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key(PK, grant_key(&r.grant_id))
+            .update_grant(&r.grant_id)
             .update_expression(
                 "SET redeemed_at = :now, rotated_at = :now, refresh_hash = :refresh, \
                  generation = :zero, expires_at = :expires",
@@ -200,7 +208,8 @@ impl GrantStore for DynamoStore {
             }
             None => condition.push_str(" AND attribute_not_exists(challenge)"),
         }
-        Self::conditional_update(request.condition_expression(condition)).await
+        self.conditional_update(request.condition_expression(condition))
+            .await
     }
 
     async fn rotate_refresh_token(&self, r: &Rotation) -> Result<GrantRecord, Rejected> {
@@ -209,12 +218,8 @@ impl GrantStore for DynamoStore {
              AND client_id = :client AND rotated_at > :idle_cutoff \
              AND redeemed_at > :absolute_cutoff",
         );
-        self.count();
         let mut request = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key(PK, grant_key(&r.grant_id))
+            .update_grant(&r.grant_id)
             .update_expression(
                 "SET previous_hash = :presented, refresh_hash = :successor, \
                  generation = :generation, sealed_successor = :sealed, rotated_at = :now, \
@@ -236,16 +241,14 @@ impl GrantStore for DynamoStore {
         if !r.required_scope.is_empty() {
             request = request.expression_attribute_names("#scope", "scope");
         }
-        Self::conditional_update(request.condition_expression(condition)).await
+        self.conditional_update(request.condition_expression(condition))
+            .await
     }
 
     async fn revoke_grant(&self, grant_id: &GrantId, now: i64) -> Result<bool, StoreError> {
         self.count();
         let result = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key(PK, grant_key(grant_id))
+            .update_grant(grant_id)
             .update_expression("SET revoked_at = if_not_exists(revoked_at, :now)")
             .condition_expression("attribute_exists(pk)")
             .expression_attribute_values(":now", n(now))
