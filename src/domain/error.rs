@@ -112,8 +112,11 @@ impl OAuthError {
     pub const RETRY_AFTER_SECONDS: u32 = 1;
 }
 
+/// The one place a store failure becomes a client answer, so the one place its cause is logged:
+/// the body says nothing, the log keeps the SDK's description (which carries no token values).
 impl From<StoreError> for OAuthError {
     fn from(error: StoreError) -> Self {
+        tracing::error!(error = %error, "store request failed");
         match error {
             StoreError::Unavailable(_) => Self::new(
                 ErrorCode::TemporarilyUnavailable,
