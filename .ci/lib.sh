@@ -23,13 +23,15 @@ free_port() {
   "$VENV/bin/python" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
-# Starts moto's server on a free loopback port and exports what the AWS SDK needs to use it.
+# Starts moto's server (one request at a time) on a free loopback port and exports what the AWS SDK needs to use it.
 # The server stops when the calling script exits.
 start_moto() {
   ensure_venv "moto[server]==$MOTO_VERSION"
   local port
   port="$(free_port)"
-  "$VENV/bin/moto_server" -H 127.0.0.1 -p "$port" >"${MOTO_LOG:-/dev/null}" 2>&1 &
+  # Not `moto_server`: it serves requests on threads, and moto's DynamoDB takes no lock, so two
+  # conditional writes to one item could both pass. moto_serial.py says more.
+  "$VENV/bin/python" "$ROOT/.ci/moto_serial.py" 127.0.0.1 "$port" >"${MOTO_LOG:-/dev/null}" 2>&1 &
   MOTO_PID=$!
   trap 'kill "$MOTO_PID" 2>/dev/null || true' EXIT
   for _ in $(seq 1 100); do
@@ -37,13 +39,13 @@ start_moto() {
       break
     fi
     if ! kill -0 "$MOTO_PID" 2>/dev/null; then
-      echo "moto_server exited before it was ready" >&2
+      echo "moto's server exited before it was ready" >&2
       return 1
     fi
     sleep 0.2
   done
   curl -s -o /dev/null "http://127.0.0.1:$port/moto-api/" || {
-    echo "moto_server did not answer on 127.0.0.1:$port" >&2
+    echo "moto's server did not answer on 127.0.0.1:$port" >&2
     return 1
   }
   export AWS_ENDPOINT_URL_DYNAMODB="http://127.0.0.1:$port"
