@@ -353,3 +353,51 @@ async fn an_unreachable_dynamodb_is_503_with_retry_after() {
     reply.assert_error(503, "temporarily_unavailable");
     assert_eq!(reply.header("retry-after"), Some("1"));
 }
+
+/// The attacker holds a dump of the table: every attribute of the grant's item, as DynamoDB
+/// returns it, tried as an HMAC key and as an XOR pad against the sealed successor.
+#[tokio::test]
+async fn a_dump_of_the_grant_item_does_not_open_the_sealed_successor() {
+    use aws_sdk_dynamodb::types::AttributeValue;
+    use chatroom_token::crypto::grant_token::TokenHash;
+    let backend = Dynamo::default();
+    let h = Harness::standard(&backend).await;
+    let first = h.grant().await;
+    let second = h.refresh(&first).await.refresh_token();
+    h.refresh(&second).await.assert_ok();
+    let grant_id = token_keys()
+        .open(TokenKind::Refresh, &first)
+        .unwrap()
+        .grant_id;
+    let item = sdk_client()
+        .get_item()
+        .table_name(backend.last_table())
+        .key("pk", AttributeValue::S(format!("grant#{grant_id}")))
+        .send()
+        .await
+        .unwrap()
+        .item
+        .unwrap();
+    let mut values = Vec::new();
+    for value in item.values() {
+        match value {
+            AttributeValue::B(blob) => values.push(blob.as_ref().to_vec()),
+            AttributeValue::S(text) | AttributeValue::N(text) => {
+                values.push(text.clone().into_bytes())
+            }
+            AttributeValue::Ss(set) => values.extend(set.iter().map(|s| s.clone().into_bytes())),
+            _ => {}
+        }
+    }
+    let blob = |name: &str| match &item[name] {
+        AttributeValue::B(blob) => blob.as_ref().to_vec(),
+        other => panic!("{name} is {other:?}"),
+    };
+    let live = TokenHash(blob("refresh_hash").try_into().unwrap());
+    assert_eq!(
+        support::table_dump::opens_with_any(&blob("sealed_successor"), &live, &values),
+        None,
+        "an attribute of the item opened the sealed successor"
+    );
+    backend.cleanup().await;
+}

@@ -14,10 +14,11 @@
 //! refresh). The tag makes the id and generation trustworthy (RFC 9700 §4.14.2): a token we did
 //! not mint is rejected before any store call, so a forged token can never trigger a reuse
 //! revocation, while a genuine old token of a grant can be recognised as such even though only
-//! the hashes of the current and previous tokens are kept. The store keeps SHA-256 of the raw
-//! bytes, never the token.
+//! the hashes of the current and previous tokens are kept. The store keeps a labelled SHA-256 of
+//! the raw bytes (`TokenHash`), never the token.
 
 use super::secret::Secret;
+use super::successor_seal::SealKeys;
 use super::{b64url, b64url_decode, constant_time_eq, hmac_sha256, random_bytes, sha256};
 use std::fmt;
 
@@ -66,13 +67,16 @@ impl fmt::Debug for GrantId {
     }
 }
 
-/// SHA-256 of a token's raw bytes: what the store keeps and compares.
+/// What the store keeps and compares of a token: SHA-256 of a label and the raw bytes. The
+/// label keeps every stored hash apart from the plain SHA-256 of a token, which is what HMAC
+/// turns a key longer than its block into (RFC 2104 §2): a stored value is never key material
+/// of any other construction.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub struct TokenHash(pub [u8; 32]);
 
 impl TokenHash {
     pub fn of(raw: &[u8]) -> Self {
-        Self(sha256(&[raw]))
+        Self(sha256(&[b"chatroom-token/grant-token-hash/v1\0", raw]))
     }
 
     pub fn matches(&self, other: &TokenHash) -> bool {
@@ -146,13 +150,20 @@ impl fmt::Debug for GrantToken {
 /// without invalidating the tokens already in clients' hands.
 pub struct TokenKeys {
     keys: Vec<Vec<u8>>,
+    seals: SealKeys,
 }
 
 impl TokenKeys {
     /// `keys` must not be empty; the configuration loader guarantees it.
     pub fn new(keys: Vec<Vec<u8>>) -> Self {
         assert!(!keys.is_empty(), "at least one token key is required");
-        Self { keys }
+        let seals = SealKeys::derive(&keys);
+        Self { keys, seals }
+    }
+
+    /// The keys that seal a rotated token's successor (derived from the same server keys).
+    pub fn seals(&self) -> &SealKeys {
+        &self.seals
     }
 
     pub fn mint(&self, kind: TokenKind, grant_id: GrantId, generation: u32) -> GrantToken {

@@ -6,8 +6,8 @@
 //! - it already holds the successor this request minted: our own write, answered after a lost
 //!   response;
 //! - the presented token is the immediate predecessor, rotated within the grace window: the
-//!   successor is unsealed with the presented token and handed out again, so racing tabs and
-//!   retried requests continue one chain;
+//!   successor is unsealed (server key and presented token together, see `successor_seal`) and
+//!   handed out again, so racing tabs and retried requests continue one chain;
 //! - the presented token is an older token of this grant (its tag proves we minted it): reuse,
 //!   and the whole grant is revoked;
 //! - anything else is `invalid_grant` and changes nothing.
@@ -17,7 +17,6 @@ use super::model::{Client, GrantRecord};
 use super::scope::Scope;
 use super::service::{Event, Report, TokenRequest, TokenResponse, TokenService};
 use crate::crypto::grant_token::{GrantToken, TokenKind};
-use crate::crypto::successor_seal::{seal, unseal};
 use crate::store::conditions::{covers_scope, within_lifetimes};
 use crate::store::{Rejected, Rotation};
 
@@ -63,7 +62,9 @@ pub async fn refresh(
         absolute_cutoff: now - lifetimes.refresh_absolute,
         successor_hash: successor.hash,
         successor_generation: successor.generation,
-        sealed_successor: seal(&presented, &successor),
+        // No grace window, no retry to answer: nothing is kept sealed.
+        sealed_successor: (lifetimes.grace > 0)
+            .then(|| service.token_keys.seals().seal(&presented, &successor)),
         expires_at: now + lifetimes.refresh_idle,
     };
     let (grant, refresh_token) = match service.grants.rotate_refresh_token(&rotation).await {
@@ -135,7 +136,9 @@ async fn explain_refusal(
         .is_some_and(|t| grace > 0 && rotation.now - t < grace);
     if is_predecessor && in_window {
         let recovered = match (&grant.sealed_successor, current) {
-            (Some(sealed), Some(current)) => unseal(presented, sealed, &current),
+            (Some(sealed), Some(current)) => {
+                service.token_keys.seals().open(presented, sealed, &current)
+            }
             _ => None,
         };
         if let Some(token) = recovered {

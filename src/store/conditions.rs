@@ -63,7 +63,7 @@ pub fn apply_rotation(record: &mut GrantRecord, r: &Rotation) {
     record.previous_hash = Some(r.presented_hash);
     record.refresh_hash = Some(r.successor_hash);
     record.generation = r.successor_generation;
-    record.sealed_successor = Some(r.sealed_successor.clone());
+    record.sealed_successor = r.sealed_successor.clone();
     record.rotated_at = Some(r.now);
     record.expires_at = r.expires_at;
 }

@@ -85,7 +85,9 @@ pub struct Rotation {
     pub absolute_cutoff: i64,
     pub successor_hash: TokenHash,
     pub successor_generation: u32,
-    pub sealed_successor: Vec<u8>,
+    /// The successor sealed for a grace retry; `None` (and any older seal removed) when the
+    /// grace window is off.
+    pub sealed_successor: Option<Vec<u8>>,
     pub expires_at: i64,
 }
 

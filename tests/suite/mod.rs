@@ -31,6 +31,7 @@ macro_rules! all_tests {
             refresh::the_predecessor_after_the_successor_was_used_revokes,
             refresh::reuse_of_an_older_token_revokes_the_grant,
             refresh::a_zero_grace_window_turns_retries_into_reuse,
+            refresh::a_zero_grace_window_keeps_no_sealed_successor,
             refresh::forged_and_unknown_tokens_revoke_nothing,
             refresh::a_refresh_token_is_bound_to_its_client,
             refresh::scope_can_be_narrowed_but_not_widened,
@@ -38,6 +39,7 @@ macro_rules! all_tests {
             refresh::the_absolute_limit_expires_even_an_active_grant,
             refresh::fifty_racing_refreshes_share_one_successor,
             refresh::a_revoked_grant_refuses_its_current_token,
+            refresh::a_record_and_old_tokens_do_not_open_the_sealed_successor,
             requests::other_paths_are_404_and_other_methods_405,
             requests::only_form_bodies_are_accepted,
             requests::an_oversized_body_is_refused,
@@ -54,6 +56,7 @@ macro_rules! all_tests {
             store::rotation_conditions_each_refuse,
             store::a_revoked_grant_refuses_rotation_and_revocation_is_idempotent,
             store::concurrent_rotations_have_exactly_one_winner,
+            store::a_rotation_without_a_seal_removes_the_old_one,
         );
     };
     (@each $backend:expr, $cleanup:expr; $($module:ident :: $name:ident),* $(,)?) => {

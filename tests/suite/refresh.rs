@@ -80,6 +80,30 @@ pub async fn a_zero_grace_window_turns_retries_into_reuse(backend: &impl Backend
     h.refresh(&second).await.assert_error(400, "invalid_grant");
 }
 
+pub async fn a_zero_grace_window_keeps_no_sealed_successor(backend: &impl Backend) {
+    let lifetimes = Lifetimes {
+        grace: 0,
+        ..Lifetimes::default()
+    };
+    let h = Harness::new(backend, lifetimes).await;
+    let first = h.grant().await;
+    let second = h.refresh(&first).await.refresh_token();
+    let third = h.refresh(&second).await.refresh_token();
+    let grant_id = token_keys()
+        .open(
+            chatroom_token::crypto::grant_token::TokenKind::Refresh,
+            &third,
+        )
+        .unwrap()
+        .grant_id;
+    let record = h.grants.find_grant(&grant_id).await.unwrap().unwrap();
+    assert_eq!(record.generation, 2);
+    assert_eq!(
+        record.sealed_successor, None,
+        "nothing to open, nothing kept"
+    );
+}
+
 pub async fn forged_and_unknown_tokens_revoke_nothing(backend: &impl Backend) {
     let h = Harness::standard(backend).await;
     let first = h.grant().await;
@@ -228,4 +252,49 @@ pub async fn a_revoked_grant_refuses_its_current_token(backend: &impl Backend) {
         .await
         .unwrap());
     h.refresh(&first).await.assert_error(400, "invalid_grant");
+}
+
+/// The attacker holds a copy of the grant's record and the grant's retired refresh tokens, but
+/// no server key: nothing they hold, used as an HMAC key or an XOR pad, opens the sealed
+/// successor to the live token.
+pub async fn a_record_and_old_tokens_do_not_open_the_sealed_successor(backend: &impl Backend) {
+    use chatroom_token::crypto::b64url_decode;
+    let h = Harness::standard(backend).await;
+    let first = h.grant().await;
+    let second = h.refresh(&first).await.refresh_token();
+    let live = h.refresh(&second).await.refresh_token();
+    let keys = token_keys();
+    let kind = chatroom_token::crypto::grant_token::TokenKind::Refresh;
+    let grant_id = keys.open(kind, &live).unwrap().grant_id;
+    let record = h.grants.find_grant(&grant_id).await.unwrap().unwrap();
+    let sealed = record
+        .sealed_successor
+        .clone()
+        .expect("a grace window keeps a seal");
+    let mut values: Vec<Vec<u8>> = vec![
+        grant_id.0.to_vec(),
+        grant_id.to_string().into_bytes(),
+        record.client_id.clone().into_bytes(),
+        record.user_id.clone().into_bytes(),
+        record.scope.to_string().into_bytes(),
+        record.code_hash.0.to_vec(),
+        record.generation.to_string().into_bytes(),
+        record.created_at.to_string().into_bytes(),
+        record.rotated_at.unwrap().to_string().into_bytes(),
+    ];
+    values.extend(record.refresh_hash.map(|h| h.0.to_vec()));
+    values.extend(record.previous_hash.map(|h| h.0.to_vec()));
+    values.extend(record.redirect_uri.clone().map(String::into_bytes));
+    values.push(sealed.clone());
+    for old in [&first, &second] {
+        values.push(b64url_decode(old).unwrap());
+        values.push(old.as_bytes().to_vec());
+    }
+    let live_hash = record.refresh_hash.unwrap();
+    assert!(keys.open(kind, &live).unwrap().hash.matches(&live_hash));
+    assert_eq!(
+        crate::support::table_dump::opens_with_any(&sealed, &live_hash, &values),
+        None,
+        "a value from the record or an old token opened the sealed successor"
+    );
 }

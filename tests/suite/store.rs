@@ -50,7 +50,7 @@ fn rotation(grant_id: GrantId, presented: TokenHash, successor: TokenHash, now: 
         absolute_cutoff: now - 5000,
         successor_hash: successor,
         successor_generation: 1,
-        sealed_successor: vec![9; 69],
+        sealed_successor: Some(vec![9; 69]),
         expires_at: now + 2000,
     }
 }
@@ -311,4 +311,25 @@ pub async fn concurrent_rotations_have_exactly_one_winner(backend: &impl Backend
         winners += usize::from(task.await.unwrap());
     }
     assert_eq!(winners, 1);
+}
+
+pub async fn a_rotation_without_a_seal_removes_the_old_one(backend: &impl Backend) {
+    let h = Harness::standard(backend).await;
+    let (grant, current) = active_grant(&h).await;
+    let sealed = rotation(grant.grant_id, current, TokenHash([5; 32]), h.start + 1);
+    h.grants.rotate_refresh_token(&sealed).await.unwrap();
+    let unsealed = Rotation {
+        sealed_successor: None,
+        successor_generation: 2,
+        ..rotation(
+            grant.grant_id,
+            TokenHash([5; 32]),
+            TokenHash([6; 32]),
+            h.start + 2,
+        )
+    };
+    let after = h.grants.rotate_refresh_token(&unsealed).await.unwrap();
+    assert_eq!(after.sealed_successor, None);
+    let stored = h.grants.find_grant(&grant.grant_id).await.unwrap().unwrap();
+    assert_eq!(stored.sealed_successor, None);
 }

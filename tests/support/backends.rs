@@ -68,6 +68,16 @@ impl Dynamo {
         name
     }
 
+    /// The table most recently created for this backend.
+    pub fn last_table(&self) -> String {
+        self.tables
+            .lock()
+            .unwrap()
+            .last()
+            .cloned()
+            .expect("a table")
+    }
+
     pub async fn cleanup(&self) {
         let client = sdk_client();
         let tables = std::mem::take(&mut *self.tables.lock().unwrap());

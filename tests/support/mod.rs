@@ -4,6 +4,7 @@
 
 pub mod backends;
 pub mod sdk_faults;
+pub mod table_dump;
 
 use chatroom_token::clock::{Clock, ManualClock};
 use chatroom_token::crypto::grant_token::TokenKeys;

@@ -218,20 +218,26 @@ impl GrantStore for DynamoStore {
              AND client_id = :client AND rotated_at > :idle_cutoff \
              AND redeemed_at > :absolute_cutoff",
         );
-        let mut request = self
-            .update_grant(&r.grant_id)
-            .update_expression(
-                "SET previous_hash = :presented, refresh_hash = :successor, \
-                 generation = :generation, sealed_successor = :sealed, rotated_at = :now, \
-                 expires_at = :expires",
-            )
+        let mut update = String::from(
+            "SET previous_hash = :presented, refresh_hash = :successor, \
+             generation = :generation, rotated_at = :now, expires_at = :expires",
+        );
+        let mut request = self.update_grant(&r.grant_id);
+        match &r.sealed_successor {
+            Some(sealed) => {
+                update.push_str(", sealed_successor = :sealed");
+                request = request.expression_attribute_values(":sealed", b(sealed));
+            }
+            None => update.push_str(" REMOVE sealed_successor"),
+        }
+        let mut request = request
+            .update_expression(update)
             .expression_attribute_values(":presented", b(&r.presented_hash.0))
             .expression_attribute_values(":client", s(&r.client_id))
             .expression_attribute_values(":idle_cutoff", n(r.idle_cutoff))
             .expression_attribute_values(":absolute_cutoff", n(r.absolute_cutoff))
             .expression_attribute_values(":successor", b(&r.successor_hash.0))
             .expression_attribute_values(":generation", n(r.successor_generation.into()))
-            .expression_attribute_values(":sealed", b(&r.sealed_successor))
             .expression_attribute_values(":now", n(r.now))
             .expression_attribute_values(":expires", n(r.expires_at));
         for (i, scope) in r.required_scope.iter().enumerate() {
