@@ -133,3 +133,32 @@ async fn the_verifier_pins_the_algorithm_and_checks_the_claims() {
         Err(VerifyError::Invalid)
     );
 }
+
+/// A JWT signed with the same key but not typed as an access token (an ID token, say, or any
+/// other JWT the key signs) is refused: RFC 9068 §4 has the resource server check `typ`.
+#[tokio::test]
+async fn the_verifier_refuses_a_jwt_not_typed_at_jwt() {
+    let token = access_token(OLD).await;
+    let keys = &[chatroom_token::domain::access_token::SigningKey {
+        kid: "2026-01".into(),
+        secret: b"old-signing-key-0123456789abcdef".to_vec(),
+    }];
+    let verifier = AccessTokenVerifier::new(keys, "https://auth.example", "000000");
+    let claims = verifier.verify(&token).unwrap();
+    let key = jsonwebtoken::EncodingKey::from_secret(b"old-signing-key-0123456789abcdef");
+    for typ in [None, Some("JWT"), Some("id_token+jwt")] {
+        let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256);
+        header.kid = Some("2026-01".into());
+        header.typ = typ.map(str::to_owned);
+        let retyped = jsonwebtoken::encode(&header, &claims, &key).unwrap();
+        assert_eq!(verifier.verify(&retyped), Err(VerifyError::Invalid), "typ {typ:?}");
+    }
+    // The media type is case-insensitive, and "application/at+jwt" is the same type.
+    for typ in ["AT+JWT", "application/at+jwt"] {
+        let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256);
+        header.kid = Some("2026-01".into());
+        header.typ = Some(typ.into());
+        let retyped = jsonwebtoken::encode(&header, &claims, &key).unwrap();
+        assert!(verifier.verify(&retyped).is_ok(), "typ {typ}");
+    }
+}

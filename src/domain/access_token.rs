@@ -78,6 +78,14 @@ impl AccessTokenSigner {
     }
 }
 
+/// RFC 9068 §4: the `typ` header must be `at+jwt` (a media type: case-insensitive, and the
+/// `application/` prefix may be written out), so no other JWT signed with the same key passes
+/// as an access token.
+fn is_access_token_type(typ: &str) -> bool {
+    let typ = typ.to_ascii_lowercase();
+    typ == "at+jwt" || typ == "application/at+jwt"
+}
+
 #[derive(Debug, PartialEq, Eq)]
 pub enum VerifyError {
     /// Malformed, wrong algorithm, unknown `kid`, or bad signature.
@@ -88,7 +96,8 @@ pub enum VerifyError {
 }
 
 /// What an API server needs to check our access tokens: every key still valid for
-/// verification, the issuer, and its own client id (the expected audience).
+/// verification, the issuer, and its own client id (the expected audience). Checks the `typ`
+/// header, the `kid`, the signature with the algorithm pinned to HS256, `exp`, `iss` and `aud`.
 pub struct AccessTokenVerifier {
     keys: Vec<(String, DecodingKey)>,
     validation: Validation,
@@ -113,6 +122,9 @@ impl AccessTokenVerifier {
 
     pub fn verify(&self, token: &str) -> Result<AccessClaims, VerifyError> {
         let header = jsonwebtoken::decode_header(token).map_err(|_| VerifyError::Invalid)?;
+        if !header.typ.as_deref().is_some_and(is_access_token_type) {
+            return Err(VerifyError::Invalid);
+        }
         let kid = header.kid.ok_or(VerifyError::Invalid)?;
         let (_, key) = self
             .keys

@@ -106,8 +106,15 @@ async fn explain_refusal(
         report.event = Some(Event::OwnWriteRecovered);
         return issue(service, grant, refresh);
     }
+    if grant.client_id != redemption.client_id {
+        // Before the replay check: another client holding this code (a leaked redirect, a
+        // shared log) must not be able to revoke the grant of the client it was issued to,
+        // nor learn anything about the code.
+        return Err(invalid_code());
+    }
     if grant.redeemed_at.is_some() {
-        // RFC 6749 §4.1.2: a second use of a code revokes what the first use started.
+        // RFC 6749 §4.1.2: a second use of a code by its own client revokes what the first use
+        // started.
         report.event = Some(Event::CodeReplayed);
         service
             .grants
@@ -116,11 +123,6 @@ async fn explain_refusal(
         tracing::warn!(grant_id = %grant.grant_id, "authorization code replayed; grant revoked");
         return Err(OAuthError::invalid_grant(
             "the authorization code was already used",
-        ));
-    }
-    if grant.client_id != redemption.client_id {
-        return Err(OAuthError::invalid_grant(
-            "the authorization code was issued to another client",
         ));
     }
     if grant.code_expires_at <= redemption.now {

@@ -96,6 +96,30 @@ pub async fn a_code_is_bound_to_its_client(backend: &impl Backend) {
     h.redeem(&code).await.assert_ok();
 }
 
+/// Another client holding a used code (from a leaked redirect, a shared log) cannot use it to
+/// log the code's own client out: only the code's client replaying it revokes the grant.
+pub async fn another_clients_replay_of_a_used_code_revokes_nothing(backend: &impl Backend) {
+    let h = Harness::standard(backend).await;
+    let code = h.code().await;
+    let first = h.redeem(&code).await;
+    first.assert_ok();
+    let replay = h
+        .post(&[
+            ("grant_type", "authorization_code"),
+            ("client_id", OTHER_CLIENT_ID),
+            ("client_secret", OTHER_SECRET),
+            ("code", &code),
+            ("redirect_uri", REDIRECT_URI),
+        ])
+        .await;
+    replay.assert_error(400, "invalid_grant");
+    assert_eq!(
+        replay.body["error_description"], "the authorization code is invalid",
+        "the other client learns nothing about the code"
+    );
+    h.refresh(&first.refresh_token()).await.assert_ok();
+}
+
 pub async fn redirect_uri_must_be_present_and_equal(backend: &impl Backend) {
     let h = Harness::standard(backend).await;
     let code = h.code().await;

@@ -17,6 +17,7 @@ macro_rules! all_tests {
             authorization_code::a_code_works_once_and_its_replay_revokes_the_grant,
             authorization_code::an_expired_code_is_refused,
             authorization_code::a_code_is_bound_to_its_client,
+            authorization_code::another_clients_replay_of_a_used_code_revokes_nothing,
             authorization_code::redirect_uri_must_be_present_and_equal,
             authorization_code::pkce_s256_and_plain_verifiers_are_checked,
             authorization_code::pkce_failures_are_refused_without_consuming_the_code,
