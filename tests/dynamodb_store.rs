@@ -184,6 +184,78 @@ async fn throttling_is_503_with_retry_after_and_writes_nothing() {
     backend.tables.cleanup().await;
 }
 
+/// Oversized input never reaches DynamoDB (it would be a ValidationException there, a 500 for
+/// the caller): a client id longer than any we issue, and a scope with hundreds of tokens.
+#[tokio::test]
+async fn oversized_client_ids_and_scopes_are_refused_before_any_store_call() {
+    let backend = Instrumented::new();
+    let h = Harness::standard(&backend).await;
+    let first = h.grant().await;
+    backend.log.take();
+
+    let long_id = "x".repeat(4096);
+    h.post(&[
+        ("grant_type", "refresh_token"),
+        ("client_id", &long_id),
+        ("client_secret", CLIENT_SECRET),
+        ("refresh_token", &first),
+    ])
+    .await
+    .assert_error(401, "invalid_client");
+    assert_eq!(backend.log.take(), Vec::<String>::new(), "no request for a long id");
+
+    let wide: Vec<String> = (0..400).map(|i| format!("scope_{i}")).collect();
+    h.post(&[
+        ("grant_type", "refresh_token"),
+        ("client_id", CLIENT_ID),
+        ("client_secret", CLIENT_SECRET),
+        ("refresh_token", &first),
+        ("scope", &wide.join(" ")),
+    ])
+    .await
+    .assert_error(400, "invalid_scope");
+    assert_eq!(backend.log.take(), Vec::<String>::new(), "no request for a wide scope");
+    h.refresh(&first).await.assert_ok();
+    backend.tables.cleanup().await;
+}
+
+/// A failed authentication costs the same store work whether the client id is unknown or known
+/// (and warm in this instance's cache) with a wrong secret: one read. So the time an answer takes
+/// does not tell an attacker which client ids exist.
+#[tokio::test]
+async fn unknown_ids_and_wrong_secrets_cost_the_same_reads() {
+    let backend = Instrumented::new();
+    let h = Harness::standard(&backend).await;
+    let first = h.grant().await; // the client is now in the cache
+    backend.log.take();
+    let attempt = |id: &'static str, secret: &'static str| {
+        let first = first.clone();
+        let h = &h;
+        async move {
+            h.post(&[
+                ("grant_type", "refresh_token"),
+                ("client_id", id),
+                ("client_secret", secret),
+                ("refresh_token", &first),
+            ])
+            .await
+            .assert_error(401, "invalid_client");
+        }
+    };
+    for _ in 0..2 {
+        attempt("no-such-client", "whatever").await;
+        let unknown = backend.log.take();
+        attempt(CLIENT_ID, "wrong-secret").await;
+        let wrong_secret = backend.log.take();
+        assert_eq!(unknown, ["GetItem"]);
+        assert_eq!(wrong_secret, unknown, "the same work for both failures");
+    }
+    // The right secret on a warm instance still costs no read.
+    h.refresh(&first).await.assert_ok();
+    assert_eq!(backend.log.take(), ["UpdateItem"]);
+    backend.tables.cleanup().await;
+}
+
 /// An index as compared: name, key schema, projection type, projected attributes.
 type IndexShape = (String, Vec<(String, String)>, String, BTreeSet<String>);
 

@@ -5,6 +5,10 @@ use super::model::Client;
 use super::service::ClientCredentials;
 use crate::store::ClientStore;
 
+/// The longest client id there can be (`tokenctl` issues 20 hex digits; the API document's
+/// example is 6). Longer ids are refused before any store call.
+pub const MAX_CLIENT_ID: usize = 128;
+
 /// Returns the authenticated, enabled client. Unknown id, wrong secret and disabled client give
 /// the same error, and the secret is always hashed and compared in constant time so the timing
 /// does not tell the cases apart either.
@@ -14,10 +18,18 @@ pub async fn authenticate(
 ) -> Result<Client, OAuthError> {
     let credentials = credentials.ok_or(OAuthError::invalid_client(AuthMethod::None))?;
     let refused = || OAuthError::invalid_client(credentials.method);
-    let client = clients.find_client(&credentials.id).await?;
     let secret = credentials.secret.expose();
+    if credentials.id.len() > MAX_CLIENT_ID {
+        // No client has such an id; DynamoDB would refuse the key (a 500) rather than say so.
+        let _ = super::model::SecretHash([0; 32]).verifies(secret);
+        return Err(refused());
+    }
+    let usable = |client: &Client| client.enabled && client.secret_hash.verifies(secret);
+    let client = clients
+        .find_client_accepting(&credentials.id, &usable)
+        .await?;
     match client {
-        Some(client) if client.secret_hash.verifies(secret) && client.enabled => Ok(client),
+        Some(client) if usable(&client) => Ok(client),
         Some(_) => Err(refused()),
         None => {
             // Spend the same hashing work as for a known client.

@@ -95,6 +95,21 @@ pub struct Rotation {
 pub trait ClientStore: Send + Sync {
     /// The client with this id, if one is registered (enabled or not).
     async fn find_client(&self, client_id: &str) -> Result<Option<Client>, StoreError>;
+
+    /// As `find_client`, but a record this instance keeps cached is used only if it passes
+    /// `accept`; otherwise the store is read afresh. Client authentication passes "the presented
+    /// secret verifies and the client is enabled", so a failed authentication always costs one
+    /// read, whether the id is unknown or known with a wrong secret (the timing tells nothing),
+    /// and a secret rotated or a client re-enabled a moment ago works at once. Stores without a
+    /// cache just read.
+    async fn find_client_accepting(
+        &self,
+        client_id: &str,
+        accept: &(dyn for<'c> Fn(&'c Client) -> bool + Send + Sync),
+    ) -> Result<Option<Client>, StoreError> {
+        let _ = accept;
+        self.find_client(client_id).await
+    }
 }
 
 /// Registering clients: the admin tool's and the tests' side of `ClientStore`.

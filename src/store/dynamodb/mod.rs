@@ -110,8 +110,18 @@ impl DynamoStore {
 #[async_trait]
 impl ClientStore for DynamoStore {
     async fn find_client(&self, client_id: &str) -> Result<Option<Client>, StoreError> {
+        self.find_client_accepting(client_id, &|_| true).await
+    }
+
+    async fn find_client_accepting(
+        &self,
+        client_id: &str,
+        accept: &(dyn for<'c> Fn(&'c Client) -> bool + Send + Sync),
+    ) -> Result<Option<Client>, StoreError> {
         if let Some(client) = self.clients.get(client_id) {
-            return Ok(Some(client));
+            if accept(&client) {
+                return Ok(Some(client));
+            }
         }
         self.count();
         let output = self
