@@ -202,7 +202,11 @@ async fn oversized_client_ids_and_scopes_are_refused_before_any_store_call() {
     ])
     .await
     .assert_error(401, "invalid_client");
-    assert_eq!(backend.log.take(), Vec::<String>::new(), "no request for a long id");
+    assert_eq!(
+        backend.log.take(),
+        Vec::<String>::new(),
+        "no request for a long id"
+    );
 
     let wide: Vec<String> = (0..400).map(|i| format!("scope_{i}")).collect();
     h.post(&[
@@ -214,7 +218,11 @@ async fn oversized_client_ids_and_scopes_are_refused_before_any_store_call() {
     ])
     .await
     .assert_error(400, "invalid_scope");
-    assert_eq!(backend.log.take(), Vec::<String>::new(), "no request for a wide scope");
+    assert_eq!(
+        backend.log.take(),
+        Vec::<String>::new(),
+        "no request for a wide scope"
+    );
     h.refresh(&first).await.assert_ok();
     backend.tables.cleanup().await;
 }

@@ -151,7 +151,11 @@ async fn the_verifier_refuses_a_jwt_not_typed_at_jwt() {
         header.kid = Some("2026-01".into());
         header.typ = typ.map(str::to_owned);
         let retyped = jsonwebtoken::encode(&header, &claims, &key).unwrap();
-        assert_eq!(verifier.verify(&retyped), Err(VerifyError::Invalid), "typ {typ:?}");
+        assert_eq!(
+            verifier.verify(&retyped),
+            Err(VerifyError::Invalid),
+            "typ {typ:?}"
+        );
     }
     // The media type is case-insensitive, and "application/at+jwt" is the same type.
     for typ in ["AT+JWT", "application/at+jwt"] {

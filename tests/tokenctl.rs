@@ -221,3 +221,58 @@ async fn bad_input_missing_things_and_store_failures_have_distinct_exit_codes() 
         .await
         .unwrap();
 }
+
+/// A lookalike of a loopback address is not a loopback address: registering it is refused
+/// before anything is written, and so is a URI with a fragment or credentials in it.
+#[test]
+fn lookalike_loopback_redirect_uris_are_refused() {
+    let ctl = Ctl {
+        table: unique_table_name(),
+    };
+    ctl.ok(&["tables", "create"]);
+    for uri in [
+        "http://localhost.evil.example/cb",
+        "http://127.0.0.1.evil.example/cb",
+        "http://localhost@evil.example/cb",
+        "http://localhost:8080@evil.example/cb",
+        "http://[::1].evil.example/cb",
+        "https://app.example@evil.example/cb",
+        "https://app.example/cb#fragment",
+        "http://app.example/cb",
+    ] {
+        let output = ctl.run(&[
+            "clients",
+            "create",
+            "--name",
+            "x",
+            "--scope",
+            "chat_read",
+            "--redirect-uri",
+            uri,
+        ]);
+        assert_eq!(output.status.code(), Some(2), "{uri} was accepted");
+    }
+    assert_eq!(
+        ctl.json(&["clients", "list"]),
+        serde_json::json!([]),
+        "nothing registered"
+    );
+    for uri in [
+        "http://localhost/cb",
+        "http://localhost:8080/callback",
+        "http://127.0.0.1:9000/cb?x=1",
+        "http://[::1]:8080/cb",
+        "https://app.example/callback",
+    ] {
+        ctl.ok(&[
+            "clients",
+            "create",
+            "--name",
+            "x",
+            "--scope",
+            "chat_read",
+            "--redirect-uri",
+            uri,
+        ]);
+    }
+}

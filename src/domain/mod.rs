@@ -7,6 +7,7 @@ pub mod code_issuer;
 pub mod error;
 pub mod model;
 pub mod pkce;
+pub mod redirect_uri;
 pub mod refresh;
 pub mod scope;
 pub mod service;

@@ -9,9 +9,10 @@ use crate::clock::{Clock, SystemClock};
 use crate::config::parse_keys;
 use crate::crypto::grant_token::{GrantId, TokenKeys};
 use crate::crypto::{b64url, random_bytes};
-use crate::domain::code_issuer::{issue_code, CodeRequest, IssueCodeError, MAX_REDIRECT_URI};
+use crate::domain::code_issuer::{issue_code, CodeRequest, IssueCodeError};
 use crate::domain::model::{Client, GrantType, SecretHash};
 use crate::domain::pkce::{ChallengeMethod, CodeChallenge};
+use crate::domain::redirect_uri::is_registrable;
 use crate::domain::scope::Scope;
 use crate::store::dynamodb::admin::GrantsOf;
 use crate::store::dynamodb::table::create_table;
@@ -279,15 +280,10 @@ async fn clients(
                     })
                     .collect::<Result<_, _>>()?
             };
-            let acceptable = |u: &String| {
-                u.len() <= MAX_REDIRECT_URI
-                    && (u.starts_with("https://")
-                        || u.starts_with("http://localhost")
-                        || u.starts_with("http://127.0.0.1"))
-            };
-            if !redirect_uris.iter().all(acceptable) {
+            if !redirect_uris.iter().all(|u| is_registrable(u)) {
                 return Err(bad(
-                    "--redirect-uri must be https (or http on localhost), at most 256 characters",
+                    "--redirect-uri must be https, or http to localhost, 127.0.0.1 or [::1]; \
+                     no fragment or user information; at most 256 characters",
                 ));
             }
             let secret = new_secret();
