@@ -12,5 +12,6 @@ pub mod config;
 pub mod crypto;
 pub mod domain;
 pub mod http;
+pub mod logging;
 pub mod store;
 pub mod tokenctl;

@@ -6,9 +6,11 @@ use chatroom_token::clock::SystemClock;
 use chatroom_token::config::Config;
 use chatroom_token::domain::service::TokenService;
 use chatroom_token::http::handle;
-use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
+use support::watch_env;
+
+mod support;
 
 /// Every sample event and what it must get: status and, for errors, the error code.
 const EXPECTED: &[(&str, u16, &str)] = &[
@@ -32,17 +34,6 @@ const EXPECTED: &[(&str, u16, &str)] = &[
     ("bad-unknown-path.json", 404, "not_found"),
     ("bad-refresh-token.json", 400, "invalid_grant"),
 ];
-
-fn watch_env() -> HashMap<String, String> {
-    let manifest: toml::Value =
-        toml::from_str(&std::fs::read_to_string("Cargo.toml").unwrap()).unwrap();
-    manifest["package"]["metadata"]["lambda"]["env"]
-        .as_table()
-        .unwrap()
-        .iter()
-        .map(|(k, v)| (k.clone(), v.as_str().unwrap().to_owned()))
-        .collect()
-}
 
 async fn local_service() -> TokenService {
     let env = watch_env();

@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    lambda_http::tracing::init_default_subscriber();
+    chatroom_token::logging::init();
     let config = Config::from_env().inspect_err(|error| tracing::error!("{error}"))?;
     let service = build_service(config, Arc::new(SystemClock))
         .await

@@ -3,6 +3,8 @@
 #![allow(dead_code)]
 
 pub mod backends;
+pub mod http1;
+pub mod runtime_api;
 pub mod sdk_faults;
 pub mod table_dump;
 
@@ -349,4 +351,16 @@ impl Reply {
 
 pub fn secret(text: &str) -> Secret {
     Secret::new(text)
+}
+
+/// The environment `cargo lambda watch` gives the function: the local section of Cargo.toml.
+pub fn watch_env() -> std::collections::HashMap<String, String> {
+    let manifest: toml::Value =
+        toml::from_str(&std::fs::read_to_string("Cargo.toml").unwrap()).unwrap();
+    manifest["package"]["metadata"]["lambda"]["env"]
+        .as_table()
+        .expect("Cargo.toml has the local environment")
+        .iter()
+        .map(|(k, v)| (k.clone(), v.as_str().unwrap().to_owned()))
+        .collect()
 }
