@@ -1,7 +1,9 @@
-//! Cold start: turns a `Config` into a ready `TokenService` (keys, store, demo seed). Called
-//! once per Lambda instance; anything wrong here stops the function before it serves a request.
+//! Cold start: reads the configuration (and the keys' secret), refuses local-only values on AWS,
+//! and turns it into a ready `TokenService` (keys, store, demo seed). Called once per Lambda
+//! instance; anything wrong here stops the function before it serves a request.
 
-use crate::clock::Clock;
+use crate::aws::Aws;
+use crate::clock::{Clock, SystemClock};
 use crate::config::{Config, Demo, StoreConfig};
 use crate::crypto::grant_token::{TokenKeys, TokenKind};
 use crate::domain::access_token::AccessTokenSigner;
@@ -27,9 +29,27 @@ impl std::fmt::Display for StartupError {
 
 impl std::error::Error for StartupError {}
 
+/// The deployed function's start: configuration from the process environment (keys from
+/// Secrets Manager when `KEYS_SECRET_ARN` names them), the local-only check, the service.
+pub async fn start() -> Result<TokenService, StartupError> {
+    let env = |name: &str| std::env::var(name).ok();
+    let aws = Aws::default();
+    let config = crate::keys_secret::load_config(env, &aws)
+        .await
+        .map_err(|error| StartupError(error.to_string()))?;
+    if crate::local_only::on_aws(env) {
+        let names = std::env::vars_os().filter_map(|(name, _)| name.into_string().ok());
+        if let Some(why) = crate::local_only::refusal(&config, names) {
+            return Err(StartupError(format!("refusing to start on AWS: {why}")));
+        }
+    }
+    build_service(config, Arc::new(SystemClock), &aws).await
+}
+
 pub async fn build_service(
     config: Config,
     clock: Arc<dyn Clock>,
+    aws: &Aws,
 ) -> Result<TokenService, StartupError> {
     let token_keys = TokenKeys::new(config.grant_token_keys.clone());
     let signer = AccessTokenSigner::new(
@@ -49,9 +69,11 @@ pub async fn build_service(
             table,
             client_cache_seconds,
         } => {
-            let store =
-                crate::store::dynamodb::DynamoStore::from_env(table.clone(), *client_cache_seconds)
-                    .await;
+            let store = crate::store::dynamodb::DynamoStore::new(
+                aws_sdk_dynamodb::Client::new(aws.config().await),
+                table.clone(),
+                *client_cache_seconds,
+            );
             let store = Arc::new(store);
             (store.clone(), store)
         }

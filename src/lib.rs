@@ -7,11 +7,14 @@
 //! - `crypto`: token format, hashing, sealing.
 
 pub mod app;
+pub mod aws;
 pub mod clock;
 pub mod config;
 pub mod crypto;
 pub mod domain;
 pub mod http;
+pub mod keys_secret;
+pub mod local_only;
 pub mod logging;
 pub mod store;
 pub mod tokenctl;

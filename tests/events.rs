@@ -2,6 +2,7 @@
 //! `cargo lambda watch` runs it (the `[package.metadata.lambda.env]` table of Cargo.toml).
 
 use chatroom_token::app::build_service;
+use chatroom_token::aws::Aws;
 use chatroom_token::clock::SystemClock;
 use chatroom_token::config::Config;
 use chatroom_token::domain::service::TokenService;
@@ -38,7 +39,9 @@ const EXPECTED: &[(&str, u16, &str)] = &[
 async fn local_service() -> TokenService {
     let env = watch_env();
     let config = Config::from_lookup(|name| env.get(name).cloned()).unwrap();
-    build_service(config, Arc::new(SystemClock)).await.unwrap()
+    build_service(config, Arc::new(SystemClock), &Aws::default())
+        .await
+        .unwrap()
 }
 
 #[tokio::test]

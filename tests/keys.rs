@@ -2,6 +2,7 @@
 //! one after it. Tokens signed before keep verifying; new tokens carry the new kid.
 
 use chatroom_token::app::build_service;
+use chatroom_token::aws::Aws;
 use chatroom_token::clock::{Clock, SystemClock};
 use chatroom_token::config::Config;
 use chatroom_token::crypto::grant_token::TokenKeys;
@@ -34,7 +35,9 @@ fn config(signing_keys: &str) -> Config {
 async fn access_token(signing_keys: &str) -> String {
     let config = config(signing_keys);
     let keys = TokenKeys::new(config.grant_token_keys.clone());
-    let service = build_service(config, Arc::new(SystemClock)).await.unwrap();
+    let service = build_service(config, Arc::new(SystemClock), &Aws::default())
+        .await
+        .unwrap();
     // build_service made its own embedded store; register the client and code in a second one
     // and hand both to a service with the same signer and keys.
     let store = Arc::new(MemoryStore::new());

@@ -192,7 +192,9 @@ pub async fn run(cli: Cli) -> Result<(), CtlError> {
         return Err(bad("--table (or TABLE_NAME) is required"));
     }
     let out = Output::new(cli.json);
-    let store = DynamoStore::from_env(cli.table.clone(), 0).await;
+    // An operator's tool, over any network: the SDK's own defaults, not the function's 3 s budget.
+    let sdk = aws_sdk_dynamodb::Client::new(&aws_config::load_from_env().await);
+    let store = DynamoStore::new(sdk, cli.table.clone(), 0);
     match cli.command {
         Command::Tables(TablesCommand::Create) => {
             create_table(store.sdk(), &cli.table)

@@ -357,7 +357,7 @@ pub fn secret(text: &str) -> Secret {
 pub fn watch_env() -> std::collections::HashMap<String, String> {
     let manifest: toml::Value =
         toml::from_str(&std::fs::read_to_string("Cargo.toml").unwrap()).unwrap();
-    manifest["package"]["metadata"]["lambda"]["env"]
+    manifest["package"]["metadata"]["lambda"]["watch"]["env"]
         .as_table()
         .expect("Cargo.toml has the local environment")
         .iter()

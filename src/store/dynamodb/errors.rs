@@ -13,7 +13,6 @@ use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::operation::query::QueryError;
 use aws_sdk_dynamodb::operation::scan::ScanError;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
-use std::error::Error as _;
 
 /// What an operation's modelled error means to us.
 pub enum Kind {
@@ -71,26 +70,13 @@ macro_rules! classify_read {
 classify_write!(UpdateItemError, PutItemError);
 classify_read!(GetItemError, QueryError, ScanError);
 
-fn describe<E: std::error::Error + 'static, R: std::fmt::Debug>(error: &SdkError<E, R>) -> String {
-    // The SDK's error chain names the failure (and never contains our item values, which are
-    // hashes anyway); keep it for the log, never for a response body.
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(inner) = source {
-        text.push_str(": ");
-        text.push_str(&inner.to_string());
-        source = inner.source();
-    }
-    text
-}
-
 /// Classifies any SDK error: `Ok` with the returned item when a condition failed.
 pub fn conditional_failure<E, R>(error: SdkError<E, R>) -> Result<Option<Item>, StoreError>
 where
     E: Classify + std::error::Error + 'static,
-    R: std::fmt::Debug,
+    R: std::fmt::Debug + 'static,
 {
-    let text = describe(&error);
+    let text = crate::aws::describe(&error);
     match error {
         SdkError::ServiceError(service) => match service.into_err().kind() {
             Kind::ConditionFailed(item) => Ok(item),
@@ -108,7 +94,7 @@ where
 pub fn store_error<E, R>(error: SdkError<E, R>) -> StoreError
 where
     E: Classify + std::error::Error + 'static,
-    R: std::fmt::Debug,
+    R: std::fmt::Debug + 'static,
 {
     match conditional_failure(error) {
         Ok(_) => StoreError::Internal("unexpected condition failure".into()),

@@ -40,13 +40,6 @@ impl DynamoStore {
         }
     }
 
-    /// Builds the SDK client from the standard AWS environment (region, credentials,
-    /// `AWS_ENDPOINT_URL_DYNAMODB`), once per instance.
-    pub async fn from_env(table: String, client_cache_seconds: u64) -> Self {
-        let config = aws_config::load_from_env().await;
-        Self::new(DynamoClient::new(&config), table, client_cache_seconds)
-    }
-
     pub fn sdk(&self) -> &DynamoClient {
         &self.client
     }

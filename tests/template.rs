@@ -1,0 +1,95 @@
+//! What `template.yaml` promises about keys, limits and alarms, checked against the code.
+
+use chatroom_token::domain::service::Report;
+use chatroom_token::http::metrics::{emf_line, NAMESPACE};
+use serde_yaml_ng::Value;
+
+fn template() -> Value {
+    serde_yaml_ng::from_str(&std::fs::read_to_string("template.yaml").unwrap()).unwrap()
+}
+
+/// A `!Ref Name` short form, as the YAML parser keeps it (a tagged value).
+fn is_ref(value: &Value, name: &str) -> bool {
+    serde_yaml_ng::to_string(value).unwrap().trim() == format!("!Ref {name}")
+}
+
+fn function() -> Value {
+    template()["Resources"]["TokenFunction"]["Properties"].clone()
+}
+
+/// Anyone allowed `lambda:GetFunctionConfiguration` reads the environment: it must name the
+/// secret, never hold a key, and no key may be resolved into it at deploy time.
+#[test]
+fn the_function_configuration_holds_no_key() {
+    let variables = &function()["Environment"]["Variables"];
+    let text = serde_yaml_ng::to_string(variables).unwrap();
+    assert!(!text.contains("resolve:secretsmanager"), "{text}");
+    for name in ["SIGNING_KEYS", "GRANT_TOKEN_KEYS"] {
+        assert!(
+            variables.get(name).is_none(),
+            "{name} is in the configuration"
+        );
+    }
+    assert!(is_ref(&variables["KEYS_SECRET_ARN"], "KeysSecretArn"));
+}
+
+/// The function may read that one secret, and nothing else from Secrets Manager.
+#[test]
+fn the_function_may_read_only_its_own_secret() {
+    let policies = serde_yaml_ng::to_string(&function()["Policies"]).unwrap();
+    let statements = &function()["Policies"][0]["Statement"];
+    let secrets: Vec<&Value> = statements
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .filter(|s| {
+            serde_yaml_ng::to_string(&s["Action"])
+                .unwrap()
+                .contains("secretsmanager")
+        })
+        .collect();
+    assert_eq!(secrets.len(), 1, "{policies}");
+    assert_eq!(secrets[0]["Action"], "secretsmanager:GetSecretValue");
+    assert!(is_ref(&secrets[0]["Resource"], "KeysSecretArn"));
+    assert!(!policies.contains('*'), "no wildcard anywhere: {policies}");
+}
+
+#[test]
+fn reserved_concurrency_is_a_parameter() {
+    let template = template();
+    assert_eq!(template["Parameters"]["ReservedConcurrency"]["Default"], 0);
+    let reserved = serde_yaml_ng::to_string(&function()["ReservedConcurrentExecutions"]).unwrap();
+    assert!(reserved.contains("ReservedConcurrency"), "{reserved}");
+}
+
+/// Every alarm on our own metrics watches a metric the function really emits, and the security
+/// signals each have one.
+#[test]
+fn alarms_watch_metrics_the_function_emits() {
+    let line: serde_json::Value =
+        serde_json::from_str(&emf_line(&Report::default(), None, 1, 1)).unwrap();
+    let emitted: Vec<String> = line["_aws"]["CloudWatchMetrics"][0]["Metrics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["Name"].as_str().unwrap().to_owned())
+        .collect();
+    let template = template();
+    let watched: Vec<String> = template["Resources"]
+        .as_mapping()
+        .unwrap()
+        .values()
+        .filter(|r| r["Type"] == "AWS::CloudWatch::Alarm")
+        .filter(|r| r["Properties"]["Namespace"] == NAMESPACE)
+        .map(|r| r["Properties"]["MetricName"].as_str().unwrap().to_owned())
+        .collect();
+    for metric in &watched {
+        assert!(
+            emitted.contains(metric),
+            "{metric} is not emitted: {emitted:?}"
+        );
+    }
+    for metric in ["ReuseDetected", "InvalidClient", "CodeReplays"] {
+        assert!(watched.iter().any(|w| w == metric), "no alarm on {metric}");
+    }
+}
