@@ -12,7 +12,7 @@
 
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
-use aws_config::{BehaviorVersion, SdkConfig};
+use aws_config::{BehaviorVersion, ConfigLoader, SdkConfig};
 use std::time::Duration;
 use tokio::sync::OnceCell;
 
@@ -36,13 +36,16 @@ pub fn retries() -> RetryConfig {
         .with_max_backoff(Duration::from_millis(400))
 }
 
-/// The SDK configuration from the environment, with the budget above.
-pub async fn load() -> SdkConfig {
+/// The standard configuration loader with the budget above; tests add their endpoint.
+pub fn defaults() -> ConfigLoader {
     aws_config::defaults(BehaviorVersion::latest())
         .timeout_config(timeouts())
         .retry_config(retries())
-        .load()
-        .await
+}
+
+/// The SDK configuration from the environment, with the budget above.
+pub async fn load() -> SdkConfig {
+    defaults().load().await
 }
 
 /// The shared configuration, loaded on first use: a local run on the embedded store with keys

@@ -6,6 +6,7 @@ pub mod backends;
 pub mod http1;
 pub mod runtime_api;
 pub mod sdk_faults;
+pub mod stall_proxy;
 pub mod table_dump;
 
 use chatroom_token::clock::{Clock, ManualClock};
