@@ -240,16 +240,7 @@ fn lookalike_loopback_redirect_uris_are_refused() {
         "https://app.example/cb#fragment",
         "http://app.example/cb",
     ] {
-        let output = ctl.run(&[
-            "clients",
-            "create",
-            "--name",
-            "x",
-            "--scope",
-            "chat_read",
-            "--redirect-uri",
-            uri,
-        ]);
+        let output = ctl.run(&register(uri));
         assert_eq!(output.status.code(), Some(2), "{uri} was accepted");
     }
     assert_eq!(
@@ -264,15 +255,19 @@ fn lookalike_loopback_redirect_uris_are_refused() {
         "http://[::1]:8080/cb",
         "https://app.example/callback",
     ] {
-        ctl.ok(&[
-            "clients",
-            "create",
-            "--name",
-            "x",
-            "--scope",
-            "chat_read",
-            "--redirect-uri",
-            uri,
-        ]);
+        ctl.ok(&register(uri));
     }
+}
+
+fn register(redirect_uri: &str) -> [&str; 8] {
+    [
+        "clients",
+        "create",
+        "--name",
+        "x",
+        "--scope",
+        "chat_read",
+        "--redirect-uri",
+        redirect_uri,
+    ]
 }

@@ -68,12 +68,15 @@ pub async fn reuse_of_an_older_token_revokes_the_grant(backend: &impl Backend) {
     h.refresh(&fourth).await.assert_error(400, "invalid_grant");
 }
 
-pub async fn a_zero_grace_window_turns_retries_into_reuse(backend: &impl Backend) {
-    let lifetimes = Lifetimes {
+fn no_grace() -> Lifetimes {
+    Lifetimes {
         grace: 0,
         ..Lifetimes::default()
-    };
-    let h = Harness::new(backend, lifetimes).await;
+    }
+}
+
+pub async fn a_zero_grace_window_turns_retries_into_reuse(backend: &impl Backend) {
+    let h = Harness::new(backend, no_grace()).await;
     let first = h.grant().await;
     let second = h.refresh(&first).await.refresh_token();
     h.refresh(&first).await.assert_error(400, "invalid_grant");
@@ -81,11 +84,7 @@ pub async fn a_zero_grace_window_turns_retries_into_reuse(backend: &impl Backend
 }
 
 pub async fn a_zero_grace_window_keeps_no_sealed_successor(backend: &impl Backend) {
-    let lifetimes = Lifetimes {
-        grace: 0,
-        ..Lifetimes::default()
-    };
-    let h = Harness::new(backend, lifetimes).await;
+    let h = Harness::new(backend, no_grace()).await;
     let first = h.grant().await;
     let second = h.refresh(&first).await.refresh_token();
     let third = h.refresh(&second).await.refresh_token();
