@@ -9,10 +9,10 @@ use crate::crypto::grant_token::{TokenKeys, TokenKind};
 use crate::domain::access_token::AccessTokenSigner;
 use crate::domain::code_issuer::{pending_grant, CodeRequest};
 use crate::domain::model::{Client, GrantRecord, GrantType, SecretHash};
+use crate::domain::port::{ClientRegistry, ClientStore, GrantStore};
 use crate::domain::scope::Scope;
 use crate::domain::service::TokenService;
 use crate::store::memory::MemoryStore;
-use crate::store::{ClientRegistry, ClientStore, GrantStore};
 use std::sync::Arc;
 
 /// How long the seeded demo code stays redeemable: long enough to read the README first.

@@ -6,11 +6,11 @@ mod support;
 
 use aws_sdk_dynamodb::config::retry::RetryConfig;
 use chatroom_token::crypto::grant_token::TokenKind;
+use chatroom_token::domain::port::{ClientRegistry, GrantStore};
 use chatroom_token::domain::service::Lifetimes;
 use chatroom_token::store::dynamodb::item::TTL;
 use chatroom_token::store::dynamodb::table::{INDEXES, INDEX_ATTRIBUTES, KEY_ATTRIBUTES};
 use chatroom_token::store::dynamodb::DynamoStore;
-use chatroom_token::store::{ClientRegistry, GrantStore};
 use serde_yaml_ng::Value;
 use std::collections::BTreeSet;
 use std::sync::Arc;

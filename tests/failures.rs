@@ -6,10 +6,10 @@ mod support;
 use async_trait::async_trait;
 use chatroom_token::crypto::grant_token::GrantId;
 use chatroom_token::domain::model::GrantRecord;
-use chatroom_token::store::memory::MemoryStore;
-use chatroom_token::store::{
+use chatroom_token::domain::port::{
     ClientRegistry, GrantStore, Redemption, Rejected, Rotation, StoreError,
 };
+use chatroom_token::store::memory::MemoryStore;
 use std::sync::{Arc, Mutex};
 use support::*;
 

@@ -9,10 +9,10 @@ use chatroom_token::crypto::grant_token::TokenKeys;
 use chatroom_token::domain::access_token::{AccessTokenVerifier, VerifyError};
 use chatroom_token::domain::code_issuer::{issue_code, CodeRequest};
 use chatroom_token::domain::model::{Client, GrantType, SecretHash};
+use chatroom_token::domain::port::ClientRegistry;
 use chatroom_token::domain::scope::Scope;
 use chatroom_token::http::handle;
 use chatroom_token::store::memory::MemoryStore;
-use chatroom_token::store::ClientRegistry;
 use std::collections::HashMap;
 use std::sync::Arc;
 

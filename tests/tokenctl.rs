@@ -3,8 +3,8 @@
 
 mod support;
 
+use chatroom_token::domain::port::{ClientRegistry, GrantStore};
 use chatroom_token::store::dynamodb::DynamoStore;
-use chatroom_token::store::{ClientRegistry, GrantStore};
 use serde_json::Value;
 use std::process::{Command, Output};
 use std::sync::Arc;

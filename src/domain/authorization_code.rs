@@ -10,7 +10,7 @@ use super::model::{Client, GrantRecord};
 use super::pkce::VerifierProof;
 use super::service::{Event, Report, TokenRequest, TokenResponse, TokenService};
 use crate::crypto::grant_token::{GrantToken, TokenKind};
-use crate::store::{Redemption, Rejected};
+use crate::domain::port::{Redemption, Rejected};
 
 pub async fn redeem(
     service: &TokenService,

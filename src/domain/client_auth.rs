@@ -3,7 +3,7 @@
 use super::error::{AuthMethod, OAuthError};
 use super::model::Client;
 use super::service::ClientCredentials;
-use crate::store::ClientStore;
+use crate::domain::port::ClientStore;
 
 /// The longest client id there can be (`tokenctl` issues 20 hex digits; the API document's
 /// example is 6). Longer ids are refused before any store call.

@@ -6,7 +6,7 @@ use super::pkce::{valid_challenge, CodeChallenge};
 use super::scope::Scope;
 use crate::crypto::grant_token::{GrantId, GrantToken, TokenKeys, TokenKind};
 use crate::crypto::secret::Secret;
-use crate::store::{ClientStore, GrantStore, StoreError};
+use crate::domain::port::{ClientStore, GrantStore, StoreError};
 use std::fmt;
 
 /// Limits that keep every grant item under 1 KB (see the item-size test in the DynamoDB store).

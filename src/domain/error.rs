@@ -2,7 +2,7 @@
 //! error code and HTTP status. Descriptions are fixed strings: nothing the caller sent, and no
 //! internal detail, can reach an error body.
 
-use crate::store::StoreError;
+use crate::domain::port::StoreError;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ErrorCode {

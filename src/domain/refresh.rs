@@ -18,8 +18,8 @@ use super::model::{Client, GrantRecord};
 use super::scope::Scope;
 use super::service::{Event, Report, TokenRequest, TokenResponse, TokenService};
 use crate::crypto::grant_token::{GrantToken, TokenKind};
-use crate::store::conditions::{covers_scope, within_lifetimes};
-use crate::store::{Rejected, Rotation};
+use crate::domain::conditions::{covers_scope, within_lifetimes};
+use crate::domain::port::{Rejected, Rotation};
 
 pub async fn refresh(
     service: &TokenService,

@@ -10,7 +10,7 @@ use crate::clock::Clock;
 use crate::crypto::grant_token::{GrantId, TokenKeys};
 use crate::crypto::secret::Secret;
 use crate::domain::error::AuthMethod;
-use crate::store::{ClientStore, GrantStore};
+use crate::domain::port::{ClientStore, GrantStore};
 use serde::Serialize;
 use std::sync::Arc;
 

@@ -4,10 +4,14 @@
 //! followed by a separate write, so concurrent callers see the same all-or-nothing behaviour as
 //! DynamoDB's conditional writes. The lock is never held across an `.await`.
 
-use super::conditions::{apply_redemption, apply_rotation, redemption_applies, rotation_applies};
-use super::{ClientRegistry, ClientStore, GrantStore, Redemption, Rejected, Rotation, StoreError};
 use crate::crypto::grant_token::GrantId;
+use crate::domain::conditions::{
+    apply_redemption, apply_rotation, redemption_applies, rotation_applies,
+};
 use crate::domain::model::{Client, GrantRecord};
+use crate::domain::port::{
+    ClientRegistry, ClientStore, GrantStore, Redemption, Rejected, Rotation, StoreError,
+};
 use async_trait::async_trait;
 use std::collections::HashMap;
 use std::sync::Mutex;

@@ -6,8 +6,8 @@ use chatroom_token::crypto::grant_token::{GrantId, TokenHash, TokenKind};
 use chatroom_token::domain::code_issuer::{pending_grant, CodeRequest};
 use chatroom_token::domain::model::GrantRecord;
 use chatroom_token::domain::pkce::{ChallengeMethod, CodeChallenge, VerifierProof};
+use chatroom_token::domain::port::{GrantStore, Redemption, Rejected, Rotation, StoreError};
 use chatroom_token::domain::scope::Scope;
-use chatroom_token::store::{GrantStore, Redemption, Rejected, Rotation, StoreError};
 use std::sync::Arc;
 
 fn pending(now: i64) -> (GrantRecord, TokenHash) {

@@ -1,10 +1,10 @@
 //! The stores the suites run on: the embedded store, and DynamoDB on moto's server.
 
 use super::Backend;
+use chatroom_token::domain::port::{ClientRegistry, GrantStore};
 use chatroom_token::store::dynamodb::table::{create_table, delete_table};
 use chatroom_token::store::dynamodb::DynamoStore;
 use chatroom_token::store::memory::MemoryStore;
-use chatroom_token::store::{ClientRegistry, GrantStore};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 

@@ -16,10 +16,10 @@ use chatroom_token::domain::access_token::{AccessTokenSigner, AccessTokenVerifie
 use chatroom_token::domain::code_issuer::{issue_code, CodeRequest};
 use chatroom_token::domain::model::{Client, GrantType, SecretHash};
 use chatroom_token::domain::pkce::CodeChallenge;
+use chatroom_token::domain::port::{ClientRegistry, GrantStore};
 use chatroom_token::domain::scope::Scope;
 use chatroom_token::domain::service::{Lifetimes, TokenService};
 use chatroom_token::http::handle;
-use chatroom_token::store::{ClientRegistry, GrantStore};
 use lambda_http::{Body, Request, Response};
 use serde_json::Value;
 use std::future::Future;

@@ -7,7 +7,7 @@ use super::table::{BY_CLIENT_INDEX, BY_USER_INDEX};
 use super::DynamoStore;
 use crate::crypto::grant_token::GrantId;
 use crate::domain::model::{Client, SecretHash};
-use crate::store::StoreError;
+use crate::domain::port::StoreError;
 use aws_sdk_dynamodb::types::AttributeValue;
 
 /// A grant as the indexes show it.

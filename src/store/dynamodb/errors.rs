@@ -6,7 +6,7 @@
 //! is handed back with the item as it stood.
 
 use super::item::Item;
-use crate::store::StoreError;
+use crate::domain::port::StoreError;
 use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::operation::get_item::GetItemError;
 use aws_sdk_dynamodb::operation::put_item::PutItemError;

@@ -1,6 +1,6 @@
 //! The DynamoDB store: one table, one item per client and one per grant (see README, "Data
 //! model"). Every step is a single conditional request whose condition expression is the
-//! translation of the predicate in `store/conditions.rs`; a refused write hands back the item as
+//! translation of the predicate in `domain/conditions.rs`; a refused write hands back the item as
 //! it stood (`ReturnValuesOnConditionCheckFailure = ALL_OLD`), so no step ever reads first.
 
 pub mod admin;
@@ -9,9 +9,11 @@ mod errors;
 pub mod item;
 pub mod table;
 
-use super::{ClientRegistry, ClientStore, GrantStore, Redemption, Rejected, Rotation, StoreError};
 use crate::crypto::grant_token::GrantId;
 use crate::domain::model::{Client, GrantRecord};
+use crate::domain::port::{
+    ClientRegistry, ClientStore, GrantStore, Redemption, Rejected, Rotation, StoreError,
+};
 use async_trait::async_trait;
 use aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder;
 use aws_sdk_dynamodb::types::{ReturnValue, ReturnValuesOnConditionCheckFailure};

@@ -1,7 +1,7 @@
 //! The conditions of the store's conditional steps, as predicates over a record. The memory store
 //! evaluates exactly these; the DynamoDB store's condition expressions are their translation.
 
-use super::{Redemption, Rotation};
+use super::port::{Redemption, Rotation};
 use crate::domain::model::GrantRecord;
 
 pub fn redemption_applies(record: &GrantRecord, r: &Redemption) -> bool {
