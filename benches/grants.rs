@@ -3,7 +3,7 @@
 
 use chatroom_token::clock::{Clock, SystemClock};
 use chatroom_token::crypto::grant_token::TokenKeys;
-use chatroom_token::domain::access_token::{AccessTokenSigner, SigningKey};
+use chatroom_token::domain::access_token::SigningKey;
 use chatroom_token::domain::code_issuer::{issue_code, CodeRequest};
 use chatroom_token::domain::model::{Client, GrantType, SecretHash};
 use chatroom_token::domain::port::ClientRegistry;
@@ -51,19 +51,18 @@ fn setup(runtime: &tokio::runtime::Runtime) -> (TokenService, Arc<MemoryStore>) 
             redirect_uris: vec![REDIRECT_URI.into()],
             grant_types: vec![GrantType::AuthorizationCode, GrantType::RefreshToken],
             enabled: true,
+            may_introspect: false,
             created_at: 0,
         }))
         .unwrap();
-    let key = SigningKey {
-        kid: "bench".into(),
-        secret: b"bench-signing-key-0123456789abcdef".to_vec(),
-    };
+    let key = SigningKey::hs256("bench", b"bench-signing-key-0123456789abcdef".to_vec());
     let lifetimes = Lifetimes::default();
     let service = TokenService::new(
         store.clone(),
         store.clone(),
         Arc::new(SystemClock),
-        AccessTokenSigner::new(&key, "https://auth.example".into(), lifetimes.access_token),
+        &[key],
+        "https://auth.example",
         keys(),
         lifetimes,
     );

@@ -6,7 +6,6 @@ use crate::aws::Aws;
 use crate::clock::{Clock, SystemClock};
 use crate::config::{Config, Demo, StoreConfig};
 use crate::crypto::grant_token::{TokenKeys, TokenKind};
-use crate::domain::access_token::AccessTokenSigner;
 use crate::domain::code_issuer::{pending_grant, CodeRequest};
 use crate::domain::model::{Client, GrantRecord, GrantType, SecretHash};
 use crate::domain::port::{ClientRegistry, ClientStore, GrantStore};
@@ -52,11 +51,6 @@ pub async fn build_service(
     aws: &Aws,
 ) -> Result<TokenService, StartupError> {
     let token_keys = TokenKeys::new(config.grant_token_keys.clone());
-    let signer = AccessTokenSigner::new(
-        &config.signing_keys[0],
-        config.issuer.clone(),
-        config.lifetimes.access_token,
-    );
     let (clients, grants): (Arc<dyn ClientStore>, Arc<dyn GrantStore>) = match &config.store {
         StoreConfig::Memory { demo } => {
             let store = Arc::new(MemoryStore::new());
@@ -78,14 +72,19 @@ pub async fn build_service(
             (store.clone(), store)
         }
     };
-    Ok(TokenService::new(
+    let service = TokenService::new(
         clients,
         grants,
         clock,
-        signer,
+        &config.signing_keys,
+        &config.issuer,
         token_keys,
         config.lifetimes,
-    ))
+    );
+    Ok(match &config.scopes_supported {
+        Some(scopes) => service.with_scopes_supported(scopes),
+        None => service,
+    })
 }
 
 /// Registers the demo client and a pending grant for the demo code, so a local run can redeem
@@ -116,6 +115,7 @@ async fn seed_demo(
         redirect_uris: vec![demo.redirect_uri.clone()],
         grant_types: vec![GrantType::AuthorizationCode, GrantType::RefreshToken],
         enabled: true,
+        may_introspect: false,
         created_at: now,
     };
     let seeding_failed = |e| StartupError(format!("seeding the demo grants failed: {e}"));

@@ -14,7 +14,10 @@ pub struct Config {
     pub signing_keys: Vec<SigningKey>,
     /// Keys that tag codes and refresh tokens; the first tags, all verify.
     pub grant_token_keys: Vec<Vec<u8>>,
+    /// The `iss` claim, and the base URL of every endpoint the metadata names.
     pub issuer: String,
+    /// Published in the metadata document, if set.
+    pub scopes_supported: Option<Vec<String>>,
     pub lifetimes: Lifetimes,
     pub store: StoreConfig,
 }
@@ -29,6 +32,7 @@ impl std::fmt::Debug for Config {
                 &format!("[{} redacted]", self.grant_token_keys.len()),
             )
             .field("issuer", &self.issuer)
+            .field("scopes_supported", &self.scopes_supported)
             .field("lifetimes", &self.lifetimes)
             .field("store", &self.store)
             .finish()
@@ -94,13 +98,18 @@ impl Config {
         let env = Env(&lookup);
         let signing_keys = parse_keys("SIGNING_KEYS", &env.required("SIGNING_KEYS")?)?
             .into_iter()
-            .map(|(kid, secret)| SigningKey { kid, secret })
-            .collect();
+            .map(|(kid, secret)| {
+                SigningKey::parse(&kid, &secret).map_err(|problem| invalid("SIGNING_KEYS", problem))
+            })
+            .collect::<Result<_, _>>()?;
         let grant_token_keys = parse_keys("GRANT_TOKEN_KEYS", &env.required("GRANT_TOKEN_KEYS")?)?
             .into_iter()
             .map(|(_, secret)| secret)
             .collect();
-        let issuer = env.required("ISSUER")?;
+        let issuer = env.required("ISSUER")?.trim_end_matches('/').to_owned();
+        let scopes_supported = env
+            .optional("SCOPES_SUPPORTED")
+            .map(|text| text.split_whitespace().map(str::to_owned).collect());
         let defaults = Lifetimes::default();
         let lifetimes = Lifetimes {
             access_token: env.seconds("ACCESS_TOKEN_TTL_SECONDS", defaults.access_token, 60)?,
@@ -131,6 +140,7 @@ impl Config {
             signing_keys,
             grant_token_keys,
             issuer,
+            scopes_supported,
             lifetimes,
             store,
         })

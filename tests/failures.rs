@@ -7,7 +7,7 @@ use async_trait::async_trait;
 use chatroom_token::crypto::grant_token::GrantId;
 use chatroom_token::domain::model::GrantRecord;
 use chatroom_token::domain::port::{
-    ClientRegistry, GrantStore, Redemption, Rejected, Rotation, StoreError,
+    ClientRegistry, GrantStore, Redemption, Rejected, Revocation, Rotation, StoreError,
 };
 use chatroom_token::store::memory::MemoryStore;
 use std::sync::{Arc, Mutex};
@@ -87,8 +87,8 @@ impl GrantStore for FaultyStore {
         self.lose_answer(result).await
     }
 
-    async fn revoke_grant(&self, id: &GrantId, now: i64) -> Result<bool, StoreError> {
-        self.inner.revoke_grant(id, now).await
+    async fn revoke(&self, r: &Revocation) -> Result<GrantRecord, Rejected> {
+        self.inner.revoke(r).await
     }
 
     async fn find_grant(&self, id: &GrantId) -> Result<Option<GrantRecord>, StoreError> {

@@ -50,6 +50,7 @@ async fn access_token(signing_keys: &str) -> String {
             redirect_uris: vec![],
             grant_types: vec![GrantType::AuthorizationCode],
             enabled: true,
+            may_introspect: false,
             created_at: 0,
         })
         .await
@@ -113,10 +114,10 @@ async fn a_token_signed_with_the_old_key_verifies_after_rotation() {
 #[tokio::test]
 async fn the_verifier_pins_the_algorithm_and_checks_the_claims() {
     let token = access_token(OLD).await;
-    let keys = &[chatroom_token::domain::access_token::SigningKey {
-        kid: "2026-01".into(),
-        secret: b"old-signing-key-0123456789abcdef".to_vec(),
-    }];
+    let keys = &[chatroom_token::domain::access_token::SigningKey::hs256(
+        "2026-01",
+        b"old-signing-key-0123456789abcdef".to_vec(),
+    )];
     assert_eq!(
         AccessTokenVerifier::new(keys, "https://other.example", "000000").verify(&token),
         Err(VerifyError::WrongIssuer)
@@ -142,10 +143,10 @@ async fn the_verifier_pins_the_algorithm_and_checks_the_claims() {
 #[tokio::test]
 async fn the_verifier_refuses_a_jwt_not_typed_at_jwt() {
     let token = access_token(OLD).await;
-    let keys = &[chatroom_token::domain::access_token::SigningKey {
-        kid: "2026-01".into(),
-        secret: b"old-signing-key-0123456789abcdef".to_vec(),
-    }];
+    let keys = &[chatroom_token::domain::access_token::SigningKey::hs256(
+        "2026-01",
+        b"old-signing-key-0123456789abcdef".to_vec(),
+    )];
     let verifier = AccessTokenVerifier::new(keys, "https://auth.example", "000000");
     let claims = verifier.verify(&token).unwrap();
     let key = jsonwebtoken::EncodingKey::from_secret(b"old-signing-key-0123456789abcdef");

@@ -64,6 +64,7 @@ fn sign(config: &Config) -> String {
             "8836257",
             "000000",
             "user_info_read".into(),
+            &chatroom_token::crypto::grant_token::GrantId::random(),
             1_900_000_000 - 300,
         )
         .unwrap()

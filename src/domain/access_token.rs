@@ -1,22 +1,13 @@
-//! Access tokens: JWTs signed with HS256 (the platform's format), carrying the RFC 9068 claims,
-//! and the verification function the platform's API servers call.
+//! Access tokens: JWTs signed with the first configured key (HS256, the platform's format, by
+//! default; RS256 or ES256 when configured), carrying the RFC 9068 claims and the id of the
+//! grant they came from, and the verification function the platform's API servers call.
 
+pub use super::signing_key::SigningKey;
+use crate::crypto::grant_token::GrantId;
 use crate::crypto::{b64url, random_bytes};
+use jsonwebtoken::jwk::{AlgorithmParameters, JwkSet};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
-
-/// A signing key: its id (the `kid` header) and secret. At least 32 bytes (checked by config).
-#[derive(Clone)]
-pub struct SigningKey {
-    pub kid: String,
-    pub secret: Vec<u8>,
-}
-
-impl std::fmt::Debug for SigningKey {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "SigningKey({}, [redacted])", self.kid)
-    }
-}
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
 pub struct AccessClaims {
@@ -28,6 +19,9 @@ pub struct AccessClaims {
     pub jti: String,
     pub client_id: String,
     pub scope: String,
+    /// The grant the token was issued from (signed like every claim): what revoking or
+    /// introspecting the token looks up.
+    pub gid: String,
 }
 
 /// Signs access tokens with the first key of the set. Keys are turned into `jsonwebtoken` keys
@@ -40,14 +34,18 @@ pub struct AccessTokenSigner {
 }
 
 impl AccessTokenSigner {
+    /// `signing_key` must have passed configuration (`SigningKey::parse`).
     pub fn new(signing_key: &SigningKey, issuer: String, lifetime: i64) -> Self {
-        let mut header = Header::new(Algorithm::HS256);
-        header.kid = Some(signing_key.kid.clone());
+        let prepared = signing_key
+            .prepare()
+            .expect("signing keys are checked when the configuration is read");
+        let mut header = Header::new(prepared.algorithm);
+        header.kid = Some(prepared.kid);
         // RFC 9068 §2.1: JWT access tokens are typed so they cannot be confused with ID tokens.
         header.typ = Some("at+jwt".to_owned());
         Self {
             header,
-            key: EncodingKey::from_secret(&signing_key.secret),
+            key: prepared.encoding,
             issuer,
             lifetime,
         }
@@ -62,6 +60,7 @@ impl AccessTokenSigner {
         user_id: &str,
         client_id: &str,
         scope: String,
+        grant_id: &GrantId,
         now: i64,
     ) -> Result<String, jsonwebtoken::errors::Error> {
         let claims = AccessClaims {
@@ -73,6 +72,7 @@ impl AccessTokenSigner {
             jti: b64url(&random_bytes::<16>()),
             client_id: client_id.to_owned(),
             scope,
+            gid: grant_id.to_string(),
         };
         jsonwebtoken::encode(&self.header, &claims, &self.key)
     }
@@ -96,28 +96,68 @@ pub enum VerifyError {
 }
 
 /// What an API server needs to check our access tokens: every key still valid for
-/// verification, the issuer, and its own client id (the expected audience). Checks the `typ`
-/// header, the `kid`, the signature with the algorithm pinned to HS256, `exp`, `iss` and `aud`.
+/// verification (the configured keys, or the public keys of the JWKS), the issuer, and its own
+/// client id (the expected audience). Checks the `typ` header, the `kid`, the signature with the
+/// algorithm pinned to that key's (a token's own `alg` never chooses: no `none`, no HS256 token
+/// "signed" with an RSA public key), `exp`, `iss` and `aud`.
 pub struct AccessTokenVerifier {
-    keys: Vec<(String, DecodingKey)>,
-    validation: Validation,
+    keys: Vec<(String, Algorithm, DecodingKey)>,
+    issuer: String,
+    audience: Option<String>,
 }
 
 impl AccessTokenVerifier {
+    /// From the configured keys (the token service itself, or an API server given the set).
     pub fn new(keys: &[SigningKey], issuer: &str, audience: &str) -> Self {
-        // The algorithm is pinned: a token's own `alg` header never chooses how it is checked.
-        let mut validation = Validation::new(Algorithm::HS256);
-        validation.set_issuer(&[issuer]);
-        validation.set_audience(&[audience]);
-        validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
-        validation.leeway = 0;
+        let mut verifier = Self::for_issuer(keys, issuer);
+        verifier.audience = Some(audience.to_owned());
+        verifier
+    }
+
+    /// Any audience: the token service checking its own tokens for revocation and
+    /// introspection, where the caller's identity is checked against `client_id` instead.
+    pub fn for_issuer(keys: &[SigningKey], issuer: &str) -> Self {
+        let keys = keys
+            .iter()
+            .map(|key| {
+                let prepared = key
+                    .prepare()
+                    .expect("signing keys are checked when the configuration is read");
+                (prepared.kid, prepared.algorithm, prepared.decoding)
+            })
+            .collect();
         Self {
-            keys: keys
-                .iter()
-                .map(|k| (k.kid.clone(), DecodingKey::from_secret(&k.secret)))
-                .collect(),
-            validation,
+            keys,
+            issuer: issuer.to_owned(),
+            audience: None,
         }
+    }
+
+    /// From a JWKS document (the service's `jwks_uri`): its RS256 and ES256 keys, each pinned to
+    /// its own `alg`.
+    pub fn from_jwks(jwks: &str, issuer: &str, audience: &str) -> Result<Self, String> {
+        let set: JwkSet = serde_json::from_str(jwks).map_err(|_| "not a JWK set".to_owned())?;
+        let mut keys = Vec::new();
+        for jwk in &set.keys {
+            let (Some(kid), Some(alg)) = (&jwk.common.key_id, &jwk.common.key_algorithm) else {
+                continue;
+            };
+            let algorithm = match (alg.to_string().as_str(), &jwk.algorithm) {
+                ("RS256", AlgorithmParameters::RSA(_)) => Algorithm::RS256,
+                ("ES256", AlgorithmParameters::EllipticCurve(_)) => Algorithm::ES256,
+                _ => continue,
+            };
+            let key = DecodingKey::from_jwk(jwk).map_err(|_| format!("key '{kid}' is unusable"))?;
+            keys.push((kid.clone(), algorithm, key));
+        }
+        if keys.is_empty() {
+            return Err("the JWK set has no RS256 or ES256 key with a kid".into());
+        }
+        Ok(Self {
+            keys,
+            issuer: issuer.to_owned(),
+            audience: Some(audience.to_owned()),
+        })
     }
 
     pub fn verify(&self, token: &str) -> Result<AccessClaims, VerifyError> {
@@ -126,12 +166,23 @@ impl AccessTokenVerifier {
             return Err(VerifyError::Invalid);
         }
         let kid = header.kid.ok_or(VerifyError::Invalid)?;
-        let (_, key) = self
+        let (_, algorithm, key) = self
             .keys
             .iter()
-            .find(|(id, _)| *id == kid)
+            .find(|(id, _, _)| *id == kid)
             .ok_or(VerifyError::Invalid)?;
-        jsonwebtoken::decode::<AccessClaims>(token, key, &self.validation)
+        if header.alg != *algorithm {
+            return Err(VerifyError::Invalid);
+        }
+        let mut validation = Validation::new(*algorithm);
+        validation.set_issuer(&[&self.issuer]);
+        match &self.audience {
+            Some(audience) => validation.set_audience(&[audience]),
+            None => validation.validate_aud = false,
+        }
+        validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
+        validation.leeway = 0;
+        jsonwebtoken::decode::<AccessClaims>(token, key, &validation)
             .map(|data| data.claims)
             .map_err(|error| match error.kind() {
                 jsonwebtoken::errors::ErrorKind::ExpiredSignature => VerifyError::Expired,

@@ -74,12 +74,7 @@ fn issue(
     grant: &GrantRecord,
     refresh: &GrantToken,
 ) -> Result<TokenResponse, OAuthError> {
-    service.respond(
-        &grant.user_id,
-        &grant.client_id,
-        grant.scope.to_string(),
-        refresh.text(),
-    )
+    service.respond(grant, grant.scope.to_string(), refresh.text())
 }
 
 /// Works out why the redemption was refused, from the record as it stood.

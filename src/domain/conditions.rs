@@ -1,7 +1,7 @@
 //! The conditions of the store's conditional steps, as predicates over a record. The memory store
 //! evaluates exactly these; the DynamoDB store's condition expressions are their translation.
 
-use super::port::{Redemption, Rotation};
+use super::port::{Redemption, Revocation, Rotation};
 use crate::domain::model::GrantRecord;
 
 pub fn redemption_applies(record: &GrantRecord, r: &Redemption) -> bool {
@@ -47,6 +47,21 @@ pub fn covers_scope(record: &GrantRecord, r: &Rotation) -> bool {
     r.required_scope
         .iter()
         .all(|s| record.scope.tokens().any(|have| have == s))
+}
+
+pub fn revocation_applies(record: &GrantRecord, r: &Revocation) -> bool {
+    let own = r.client_id.as_ref().is_none_or(|c| record.client_id == *c);
+    let genuine = r.presented.is_none_or(|(generation, hash)| {
+        record.redeemed_at.is_some()
+            && (record.generation > generation
+                || record.refresh_hash.is_some_and(|h| h.matches(&hash)))
+    });
+    own && genuine
+}
+
+/// The record after a revocation: the first revocation time stays.
+pub fn apply_revocation(record: &mut GrantRecord, r: &Revocation) {
+    record.revoked_at.get_or_insert(r.now);
 }
 
 /// The record after a successful redemption.

@@ -63,6 +63,8 @@ pub struct Client {
     pub redirect_uris: Vec<String>,
     pub grant_types: Vec<GrantType>,
     pub enabled: bool,
+    /// May call the introspection endpoint (RFC 7662): resource servers, not ordinary apps.
+    pub may_introspect: bool,
     pub created_at: i64,
 }
 

@@ -88,6 +88,33 @@ pub struct Rotation {
     pub expires_at: i64,
 }
 
+/// Revoke a grant: applies if the grant exists and, when given, belongs to this client, and the
+/// presented refresh token is one of its genuine tokens: the current one, or one of an older
+/// generation (its tag proved we minted it for this grant). Sets `revoked_at` once; revoking
+/// again changes nothing.
+#[derive(Clone, Debug)]
+pub struct Revocation {
+    pub grant_id: GrantId,
+    /// The client revoking its own token; `None` for the service itself (reuse detection) and
+    /// operators.
+    pub client_id: Option<String>,
+    /// The refresh token presented, as its generation and hash.
+    pub presented: Option<(u32, TokenHash)>,
+    pub now: i64,
+}
+
+impl Revocation {
+    /// Revokes whatever the grant holds: the service's own verdicts and operators' commands.
+    pub fn unconditional(grant_id: GrantId, now: i64) -> Self {
+        Self {
+            grant_id,
+            client_id: None,
+            presented: None,
+            now,
+        }
+    }
+}
+
 #[async_trait]
 pub trait ClientStore: Send + Sync {
     /// The client with this id, if one is registered (enabled or not).
@@ -129,11 +156,24 @@ pub trait GrantStore: Send + Sync {
     /// the grant as it is after the write.
     async fn rotate_refresh_token(&self, rotation: &Rotation) -> Result<GrantRecord, Rejected>;
 
-    /// Revokes the grant: neither its code nor any of its refresh tokens work afterwards.
-    /// Idempotent; `Ok(false)` when there is no such grant.
-    async fn revoke_grant(&self, grant_id: &GrantId, now: i64) -> Result<bool, StoreError>;
+    /// Revokes the grant if the revocation's conditions hold: neither its code nor any of its
+    /// refresh tokens work afterwards, and access tokens of it no longer introspect as active.
+    /// Idempotent. Returns the grant as it is after the write.
+    async fn revoke(&self, revocation: &Revocation) -> Result<GrantRecord, Rejected>;
 
-    /// Reads a grant (for operators and tests; no grant flow needs it).
+    /// Revokes the grant whatever it holds. `Ok(false)` when there is no such grant.
+    async fn revoke_grant(&self, grant_id: &GrantId, now: i64) -> Result<bool, StoreError> {
+        match self
+            .revoke(&Revocation::unconditional(*grant_id, now))
+            .await
+        {
+            Ok(_) => Ok(true),
+            Err(Rejected::Condition(_)) => Ok(false),
+            Err(Rejected::Store(error)) => Err(error),
+        }
+    }
+
+    /// Reads a grant as it is now (a strongly consistent read): introspection, operators, tests.
     async fn find_grant(&self, grant_id: &GrantId) -> Result<Option<GrantRecord>, StoreError>;
 
     /// Requests sent to a remote store so far by this instance (0 for the embedded store), so

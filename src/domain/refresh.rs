@@ -87,12 +87,7 @@ pub async fn refresh(
         }
     };
     let scope = requested_scope.unwrap_or_else(|| grant.scope.clone());
-    service.respond(
-        &grant.user_id,
-        &grant.client_id,
-        scope.to_string(),
-        refresh_token.text(),
-    )
+    service.respond(&grant, scope.to_string(), refresh_token.text())
 }
 
 fn invalid_token() -> OAuthError {

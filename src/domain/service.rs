@@ -1,10 +1,11 @@
 //! The token endpoint's behaviour, free of HTTP and of any SDK: a request in, tokens or an
 //! RFC 6749 error out, plus a report of what happened for the log line and metrics.
 
-use super::access_token::AccessTokenSigner;
+use super::access_token::{AccessTokenSigner, AccessTokenVerifier, SigningKey};
 use super::client_auth::authenticate;
+use super::discovery::Published;
 use super::error::OAuthError;
-use super::model::GrantType;
+use super::model::{GrantRecord, GrantType};
 use super::{authorization_code, refresh};
 use crate::clock::Clock;
 use crate::crypto::grant_token::{GrantId, TokenKeys};
@@ -60,6 +61,15 @@ pub struct TokenRequest {
     pub scope: Option<String>,
 }
 
+/// A revocation (RFC 7009) or introspection (RFC 7662) request, decoded from the wire.
+#[derive(Debug, Default)]
+pub struct TokenActionRequest {
+    pub client: Option<ClientCredentials>,
+    pub token: Option<Secret>,
+    /// Accepted and not needed: the token's own form tells which kind it is.
+    pub token_type_hint: Option<String>,
+}
+
 /// The 200 body: exactly the five fields of the platform's API document.
 #[derive(Debug, Serialize)]
 pub struct TokenResponse {
@@ -80,6 +90,8 @@ pub enum Event {
     /// The store had already applied this very request's write (an SDK retry after a lost answer).
     OwnWriteRecovered,
     ReuseDetected,
+    /// A client revoked its grant (RFC 7009).
+    Revoked,
 }
 
 impl Event {
@@ -91,6 +103,7 @@ impl Event {
             Self::GraceRetry => "grace_retry",
             Self::OwnWriteRecovered => "own_write_recovered",
             Self::ReuseDetected => "reuse_detected",
+            Self::Revoked => "revoked",
         }
     }
 }
@@ -108,17 +121,24 @@ pub struct TokenService {
     pub(crate) grants: Arc<dyn GrantStore>,
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) signer: AccessTokenSigner,
+    /// Checks this service's own access tokens (revocation, introspection): every key, any
+    /// audience.
+    pub(crate) verifier: AccessTokenVerifier,
+    pub(crate) issuer: String,
     pub(crate) token_keys: TokenKeys,
     pub(crate) lifetimes: Lifetimes,
+    pub(crate) published: Published,
     pub(crate) emit_metrics: bool,
 }
 
 impl TokenService {
+    /// `signing_keys`: the first signs, all verify (checked by the configuration loader).
     pub fn new(
         clients: Arc<dyn ClientStore>,
         grants: Arc<dyn GrantStore>,
         clock: Arc<dyn Clock>,
-        signer: AccessTokenSigner,
+        signing_keys: &[SigningKey],
+        issuer: &str,
         token_keys: TokenKeys,
         lifetimes: Lifetimes,
     ) -> Self {
@@ -126,11 +146,29 @@ impl TokenService {
             clients,
             grants,
             clock,
-            signer,
+            signer: AccessTokenSigner::new(
+                &signing_keys[0],
+                issuer.to_owned(),
+                lifetimes.access_token,
+            ),
+            verifier: AccessTokenVerifier::for_issuer(signing_keys, issuer),
+            issuer: issuer.to_owned(),
             token_keys,
             lifetimes,
+            published: Published::new(issuer, signing_keys),
             emit_metrics: false,
         }
+    }
+
+    /// Names the scopes in the metadata document (`scopes_supported`).
+    pub fn with_scopes_supported(mut self, scopes: &[String]) -> Self {
+        self.published.metadata = super::discovery::metadata(&self.issuer, Some(scopes));
+        self
+    }
+
+    /// The metadata (RFC 8414) and JWKS (RFC 7517) documents, built at cold start.
+    pub fn published(&self) -> &Published {
+        &self.published
     }
 
     /// The same service over other stores (tests and benchmarks seed their own).
@@ -193,18 +231,23 @@ impl TokenService {
         }
     }
 
-    /// Builds the 200 answer: a fresh access token beside the given refresh token.
+    /// Builds the 200 answer: a fresh access token for the grant beside the given refresh token.
     pub(crate) fn respond(
         &self,
-        user_id: &str,
-        client_id: &str,
+        grant: &GrantRecord,
         scope: String,
         refresh_token: Secret,
     ) -> Result<TokenResponse, OAuthError> {
         let now = self.clock.now();
         let access_token = self
             .signer
-            .sign(user_id, client_id, scope.clone(), now)
+            .sign(
+                &grant.user_id,
+                &grant.client_id,
+                scope.clone(),
+                &grant.grant_id,
+                now,
+            )
             .map_err(|error| {
                 tracing::error!(error = %error, "signing an access token failed");
                 OAuthError::server_error()

@@ -1,9 +1,10 @@
-//! Turns the HTTP request into a `TokenRequest`: content type, body size, form decoding,
-//! duplicate parameters, and client credentials from the body or HTTP Basic.
+//! Turns a form POST into a `TokenRequest` (token endpoint) or a `TokenActionRequest`
+//! (revocation, introspection): content type, body size, form decoding, duplicate parameters,
+//! and client credentials from the body or HTTP Basic.
 
 use crate::crypto::secret::Secret;
 use crate::domain::error::{AuthMethod, OAuthError};
-use crate::domain::service::{ClientCredentials, TokenRequest};
+use crate::domain::service::{ClientCredentials, TokenActionRequest, TokenRequest};
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use lambda_http::http::header::{AUTHORIZATION, CONTENT_TYPE};
@@ -12,7 +13,7 @@ use lambda_http::http::HeaderMap;
 /// Far above any legitimate token request (a few hundred bytes), far below what could hurt.
 pub const MAX_BODY_BYTES: usize = 8 * 1024;
 
-const PARAMETERS: [&str; 9] = [
+const PARAMETERS: [&str; 11] = [
     "grant_type",
     "client_id",
     "client_secret",
@@ -23,9 +24,48 @@ const PARAMETERS: [&str; 9] = [
     "scope",
     // Read only to be refused when repeated; this endpoint takes no resource indicators.
     "resource",
+    // Revocation and introspection.
+    "token",
+    "token_type_hint",
 ];
 
-pub fn decode(headers: &HeaderMap, body: &[u8]) -> Result<TokenRequest, OAuthError> {
+/// A decoded form: the known parameters (absent and empty both `None`) and the client's
+/// credentials from the body or HTTP Basic.
+pub struct Form {
+    values: [Option<String>; PARAMETERS.len()],
+    pub client: Option<ClientCredentials>,
+}
+
+impl Form {
+    fn take(&mut self, name: &str) -> Option<String> {
+        let slot = PARAMETERS.iter().position(|p| *p == name)?;
+        self.values[slot].take()
+    }
+
+    /// The token endpoint's request.
+    pub fn token_request(mut self) -> TokenRequest {
+        TokenRequest {
+            grant_type: self.take("grant_type"),
+            code: self.take("code").map(Secret::new),
+            redirect_uri: self.take("redirect_uri"),
+            code_verifier: self.take("code_verifier").map(Secret::new),
+            refresh_token: self.take("refresh_token").map(Secret::new),
+            scope: self.take("scope"),
+            client: self.client,
+        }
+    }
+
+    /// A revocation or introspection request.
+    pub fn token_action(mut self) -> TokenActionRequest {
+        TokenActionRequest {
+            token: self.take("token").map(Secret::new),
+            token_type_hint: self.take("token_type_hint"),
+            client: self.client,
+        }
+    }
+}
+
+pub fn decode(headers: &HeaderMap, body: &[u8]) -> Result<Form, OAuthError> {
     if !is_form_content_type(headers) {
         return Err(OAuthError::invalid_request(
             "Content-Type must be application/x-www-form-urlencoded",
@@ -51,11 +91,12 @@ pub fn decode(headers: &HeaderMap, body: &[u8]) -> Result<TokenRequest, OAuthErr
         // counts for the duplicate check above.
         values[slot] = Some(value);
     }
-    let [grant_type, client_id, client_secret, code, redirect_uri, code_verifier, refresh_token, scope, _resource] =
-        values.map(|v| v.filter(|v| !v.is_empty()));
-
+    let mut form = Form {
+        values: values.map(|v| v.filter(|v| !v.is_empty())),
+        client: None,
+    };
     let basic = basic_credentials(headers)?;
-    let client = match (basic, client_id, client_secret) {
+    form.client = match (basic, form.take("client_id"), form.take("client_secret")) {
         (Some(_), Some(_), _) | (Some(_), _, Some(_)) => {
             return Err(OAuthError::invalid_request(
                 "use one client authentication method, not both",
@@ -69,15 +110,7 @@ pub fn decode(headers: &HeaderMap, body: &[u8]) -> Result<TokenRequest, OAuthErr
         }),
         (None, None, _) => None,
     };
-    Ok(TokenRequest {
-        grant_type,
-        client,
-        code: code.map(Secret::new),
-        redirect_uri,
-        code_verifier: code_verifier.map(Secret::new),
-        refresh_token: refresh_token.map(Secret::new),
-        scope,
-    })
+    Ok(form)
 }
 
 fn is_form_content_type(headers: &HeaderMap) -> bool {

@@ -1,33 +1,104 @@
-//! The HTTP adapter: the only code that knows about Lambda events. It routes, decodes the form,
-//! calls the grant logic, encodes the answer and writes the request's log line.
+//! The HTTP adapter: the only code that knows about Lambda events. It routes the five endpoints
+//! (token, revocation, introspection, metadata, JWKS), decodes forms, calls the domain, encodes
+//! the answer and writes the request's log line.
 
 pub mod form;
 pub mod metrics;
 pub mod response;
 
+use crate::domain::discovery::{INTROSPECTION_PATH, JWKS_PATH, METADATA_PATH, REVOCATION_PATH};
 use crate::domain::error::{ErrorCode, OAuthError};
-use crate::domain::service::{Event, Report, TokenService};
+use crate::domain::introspection::{self, Introspection};
+use crate::domain::revocation;
+use crate::domain::service::{Event, Report, TokenResponse, TokenService};
 use lambda_http::http::Method;
 use lambda_http::request::RequestContext;
 use lambda_http::{Body, Request, RequestExt, Response};
 use std::time::Instant;
 
-pub const TOKEN_PATH: &str = "/chatroom/api/token";
+pub use crate::domain::discovery::TOKEN_PATH;
+
+/// What a successful request answers.
+enum Answer<'a> {
+    Tokens(TokenResponse),
+    Revoked,
+    Introspection(Introspection),
+    Public(&'a str),
+}
+
+/// Each endpoint and the one method it takes.
+#[derive(Clone, Copy)]
+enum Endpoint {
+    Token,
+    Revocation,
+    Introspection,
+    Metadata,
+    Jwks,
+}
+
+impl Endpoint {
+    fn at(path: &str) -> Option<Self> {
+        Some(match path {
+            TOKEN_PATH => Self::Token,
+            REVOCATION_PATH => Self::Revocation,
+            INTROSPECTION_PATH => Self::Introspection,
+            METADATA_PATH => Self::Metadata,
+            JWKS_PATH => Self::Jwks,
+            _ => return None,
+        })
+    }
+
+    fn method(self) -> Method {
+        match self {
+            Self::Metadata | Self::Jwks => Method::GET,
+            _ => Method::POST,
+        }
+    }
+
+    /// The `Allow` header of a 405.
+    fn allow(self) -> &'static str {
+        match self {
+            Self::Metadata | Self::Jwks => "GET",
+            _ => "POST",
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Self::Token => "token",
+            Self::Revocation => "revocation",
+            Self::Introspection => "introspection",
+            Self::Metadata => "metadata",
+            Self::Jwks => "jwks",
+        }
+    }
+}
 
 /// Answers one Lambda HTTP event. Never fails: every problem becomes an RFC 6749 error answer.
 pub async fn handle(service: &TokenService, request: Request) -> Response<Body> {
     let started = Instant::now();
     let requests_before = service.store_requests();
     let mut report = Report::default();
-    let result = route(service, &request, &mut report).await;
+    let endpoint = Endpoint::at(endpoint_path(&request));
+    let result = route(service, endpoint, &request, &mut report).await;
     let response = match &result {
-        Ok(tokens) => response::success(tokens),
-        Err(error) => response::error(error),
+        Ok(Answer::Tokens(tokens)) => response::success(tokens),
+        Ok(Answer::Revoked) => response::revoked(),
+        Ok(Answer::Introspection(answer)) => response::private_json(answer),
+        Ok(Answer::Public(document)) => response::public_json(document),
+        Err(error) => response::error(error, endpoint.map_or("POST", Endpoint::allow)),
     };
     let store_requests = service.store_requests() - requests_before;
     let latency_us = started.elapsed().as_micros() as u64;
     let error = result.as_ref().err();
-    log_request(&request, &report, error, store_requests, latency_us);
+    log_request(
+        &request,
+        endpoint.map_or("-", Endpoint::name),
+        &report,
+        error,
+        store_requests,
+        latency_us,
+    );
     if service.emits_metrics() {
         let now_ms = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
@@ -38,22 +109,32 @@ pub async fn handle(service: &TokenService, request: Request) -> Response<Body> 
     response
 }
 
-async fn route(
-    service: &TokenService,
+async fn route<'a>(
+    service: &'a TokenService,
+    endpoint: Option<Endpoint>,
     request: &Request,
     report: &mut Report,
-) -> Result<crate::domain::service::TokenResponse, OAuthError> {
-    if endpoint_path(request) != TOKEN_PATH {
-        return Err(OAuthError::new(ErrorCode::NotFound, "no such endpoint"));
-    }
-    if request.method() != Method::POST {
+) -> Result<Answer<'a>, OAuthError> {
+    let endpoint = endpoint.ok_or(OAuthError::new(ErrorCode::NotFound, "no such endpoint"))?;
+    if request.method() != endpoint.method() {
         return Err(OAuthError::new(
             ErrorCode::MethodNotAllowed,
-            "the token endpoint accepts only POST",
+            "this endpoint does not take this method",
         ));
     }
-    let token_request = form::decode(request.headers(), request.body().as_ref())?;
-    service.exchange(token_request, report).await
+    let form = || form::decode(request.headers(), request.body().as_ref());
+    Ok(match endpoint {
+        Endpoint::Token => Answer::Tokens(service.exchange(form()?.token_request(), report).await?),
+        Endpoint::Revocation => {
+            revocation::revoke(service, &form()?.token_action(), report).await?;
+            Answer::Revoked
+        }
+        Endpoint::Introspection => Answer::Introspection(
+            introspection::introspect(service, &form()?.token_action(), report).await?,
+        ),
+        Endpoint::Metadata => Answer::Public(&service.published().metadata),
+        Endpoint::Jwks => Answer::Public(&service.published().jwks),
+    })
 }
 
 /// The request path without any API Gateway stage prefix. REST (v1) events give it without the
@@ -80,6 +161,7 @@ fn endpoint_path(request: &Request) -> &str {
 /// a token, a code or a secret.
 fn log_request(
     request: &Request,
+    endpoint: &str,
     report: &Report,
     error: Option<&OAuthError>,
     store_requests: u64,
@@ -97,6 +179,7 @@ fn log_request(
         .map(|id| &id[..id.floor_char_boundary(64)]);
     tracing::info!(
         request_id,
+        endpoint,
         client_id,
         grant_type = report.grant_type.map(|g| g.as_str()),
         grant_id = grant_id.as_deref(),
@@ -104,6 +187,6 @@ fn log_request(
         outcome = error.map(|e| e.code.as_str()).unwrap_or("ok"),
         store_requests,
         latency_us,
-        "token request"
+        "request"
     );
 }

@@ -6,11 +6,12 @@
 
 use crate::crypto::grant_token::GrantId;
 use crate::domain::conditions::{
-    apply_redemption, apply_rotation, redemption_applies, rotation_applies,
+    apply_redemption, apply_revocation, apply_rotation, redemption_applies, revocation_applies,
+    rotation_applies,
 };
 use crate::domain::model::{Client, GrantRecord};
 use crate::domain::port::{
-    ClientRegistry, ClientStore, GrantStore, Redemption, Rejected, Rotation, StoreError,
+    ClientRegistry, ClientStore, GrantStore, Redemption, Rejected, Revocation, Rotation, StoreError,
 };
 use async_trait::async_trait;
 use std::collections::HashMap;
@@ -99,15 +100,13 @@ impl GrantStore for MemoryStore {
         )
     }
 
-    async fn revoke_grant(&self, grant_id: &GrantId, now: i64) -> Result<bool, StoreError> {
-        let mut grants = self.grants.lock().expect("grant map poisoned");
-        Ok(match grants.get_mut(grant_id) {
-            Some(record) => {
-                record.revoked_at.get_or_insert(now);
-                true
-            }
-            None => false,
-        })
+    async fn revoke(&self, revocation: &Revocation) -> Result<GrantRecord, Rejected> {
+        self.conditional(
+            &revocation.grant_id,
+            revocation,
+            revocation_applies,
+            apply_revocation,
+        )
     }
 
     async fn find_grant(&self, grant_id: &GrantId) -> Result<Option<GrantRecord>, StoreError> {

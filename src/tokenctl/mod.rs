@@ -12,8 +12,9 @@ use crate::crypto::{b64url, random_bytes};
 use crate::domain::code_issuer::{issue_code, CodeRequest, IssueCodeError};
 use crate::domain::model::{Client, GrantType, SecretHash};
 use crate::domain::pkce::{ChallengeMethod, CodeChallenge};
-use crate::domain::port::{ClientRegistry, ClientStore, GrantStore, StoreError};
+use crate::domain::port::{ClientRegistry, ClientStore, StoreError};
 use crate::domain::redirect_uri::is_registrable;
+use crate::domain::revocation::revoke_grant;
 use crate::domain::scope::Scope;
 use crate::store::dynamodb::admin::GrantsOf;
 use crate::store::dynamodb::table::create_table;
@@ -66,6 +67,10 @@ enum ClientsCommand {
         /// authorization_code, refresh_token (repeat; default both).
         #[arg(long = "grant-type")]
         grant_types: Vec<String>,
+        /// Allow this client to call the introspection endpoint (for resource servers, not
+        /// for ordinary apps).
+        #[arg(long)]
+        introspect: bool,
     },
     /// Replace an app's secret; prints the new one. The old one stops working within the
     /// function's client cache lifetime (CLIENT_CACHE_SECONDS).
@@ -269,6 +274,7 @@ async fn clients(
             scope,
             redirect_uris,
             grant_types,
+            introspect,
         } => {
             let grant_types = if grant_types.is_empty() {
                 vec![GrantType::AuthorizationCode, GrantType::RefreshToken]
@@ -297,6 +303,7 @@ async fn clients(
                 redirect_uris,
                 grant_types,
                 enabled: true,
+                may_introspect: introspect,
                 created_at: SystemClock.now(),
             };
             store.put_client(&client).await?;
@@ -354,7 +361,7 @@ async fn grants(store: &DynamoStore, out: &Output, command: GrantsCommand) -> Re
             let ids: Vec<GrantId> = match (grant, grants_of(&filter)) {
                 (Some(id), None) => {
                     let id = GrantId::parse(&id).ok_or_else(|| bad("--grant is not a grant id"))?;
-                    if !store.revoke_grant(&id, now).await? {
+                    if !revoke_grant(store, &id, now).await? {
                         return Err(CtlError::NotFound(format!("no grant {id}")));
                     }
                     vec![id]
@@ -363,7 +370,7 @@ async fn grants(store: &DynamoStore, out: &Output, command: GrantsCommand) -> Re
                     let mut revoked = Vec::new();
                     for grant in store.list_grants(of).await? {
                         if grant.revoked_at.is_none() {
-                            store.revoke_grant(&grant.grant_id, now).await?;
+                            revoke_grant(store, &grant.grant_id, now).await?;
                             revoked.push(grant.grant_id);
                         }
                     }

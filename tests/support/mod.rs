@@ -12,7 +12,7 @@ pub mod table_dump;
 use chatroom_token::clock::{Clock, ManualClock};
 use chatroom_token::crypto::grant_token::TokenKeys;
 use chatroom_token::crypto::secret::Secret;
-use chatroom_token::domain::access_token::{AccessTokenSigner, AccessTokenVerifier, SigningKey};
+use chatroom_token::domain::access_token::{AccessTokenVerifier, SigningKey};
 use chatroom_token::domain::code_issuer::{issue_code, CodeRequest};
 use chatroom_token::domain::model::{Client, GrantType, SecretHash};
 use chatroom_token::domain::pkce::CodeChallenge;
@@ -35,10 +35,7 @@ pub const USER_ID: &str = "8836257";
 pub const FORM: &str = "application/x-www-form-urlencoded";
 
 pub fn signing_key() -> SigningKey {
-    SigningKey {
-        kid: "test-1".into(),
-        secret: b"test-signing-key-0123456789abcdef".to_vec(),
-    }
+    SigningKey::hs256("test-1", b"test-signing-key-0123456789abcdef".to_vec())
 }
 
 pub fn token_keys() -> TokenKeys {
@@ -71,7 +68,8 @@ impl Harness {
             clients.clone(),
             grants.clone(),
             clock.clone(),
-            AccessTokenSigner::new(&signing_key(), ISSUER.into(), lifetimes.access_token),
+            &[signing_key()],
+            ISSUER,
             token_keys(),
             lifetimes,
         );
@@ -118,6 +116,7 @@ impl Harness {
                 redirect_uris: vec![REDIRECT_URI.into()],
                 grant_types: grant_types.to_vec(),
                 enabled,
+                may_introspect: false,
                 created_at: self.start,
             })
             .await

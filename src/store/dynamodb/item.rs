@@ -161,6 +161,10 @@ pub fn client_to_item(c: &Client) -> Item {
         ("name".to_owned(), s(&c.name)),
         ("secret_hash".to_owned(), b(&c.secret_hash.0)),
         ("enabled".to_owned(), AttributeValue::Bool(c.enabled)),
+        (
+            "introspect".to_owned(),
+            AttributeValue::Bool(c.may_introspect),
+        ),
         ("created_at".to_owned(), n(c.created_at)),
         (
             "grant_types".to_owned(),
@@ -191,6 +195,12 @@ pub fn client_from_item(item: &Item) -> Result<Client, BadItem> {
         Some(AttributeValue::Bool(v)) => *v,
         _ => return Err(BadItem("enabled")),
     };
+    // Absent on records written before introspection existed: not allowed.
+    let may_introspect = match item.get("introspect") {
+        None => false,
+        Some(AttributeValue::Bool(v)) => *v,
+        _ => return Err(BadItem("introspect")),
+    };
     let grant_types = get_set(item, "grant_types")?
         .iter()
         .map(|g| GrantType::parse(g).ok_or(BadItem("grant_types")))
@@ -205,6 +215,7 @@ pub fn client_from_item(item: &Item) -> Result<Client, BadItem> {
         redirect_uris,
         grant_types,
         enabled,
+        may_introspect,
         created_at: get_n(item, "created_at")?,
     })
 }

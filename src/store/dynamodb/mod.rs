@@ -12,7 +12,7 @@ pub mod table;
 use crate::crypto::grant_token::GrantId;
 use crate::domain::model::{Client, GrantRecord};
 use crate::domain::port::{
-    ClientRegistry, ClientStore, GrantStore, Redemption, Rejected, Rotation, StoreError,
+    ClientRegistry, ClientStore, GrantStore, Redemption, Rejected, Revocation, Rotation, StoreError,
 };
 use async_trait::async_trait;
 use aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder;
@@ -256,19 +256,27 @@ impl GrantStore for DynamoStore {
             .await
     }
 
-    async fn revoke_grant(&self, grant_id: &GrantId, now: i64) -> Result<bool, StoreError> {
-        self.count();
-        let result = self
-            .update_grant(grant_id)
+    async fn revoke(&self, r: &Revocation) -> Result<GrantRecord, Rejected> {
+        let mut condition = String::from("attribute_exists(pk)");
+        let mut request = self
+            .update_grant(&r.grant_id)
             .update_expression("SET revoked_at = if_not_exists(revoked_at, :now)")
-            .condition_expression("attribute_exists(pk)")
-            .expression_attribute_values(":now", n(now))
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(true),
-            Err(error) => conditional_failure(error).map(|_| false),
+            .expression_attribute_values(":now", n(r.now));
+        if let Some(client_id) = &r.client_id {
+            condition.push_str(" AND client_id = :client");
+            request = request.expression_attribute_values(":client", s(client_id));
         }
+        if let Some((generation, hash)) = &r.presented {
+            condition.push_str(
+                " AND attribute_exists(redeemed_at) \
+                 AND (generation > :generation OR refresh_hash = :presented)",
+            );
+            request = request
+                .expression_attribute_values(":generation", n((*generation).into()))
+                .expression_attribute_values(":presented", b(&hash.0));
+        }
+        self.conditional_update(request.condition_expression(condition))
+            .await
     }
 
     async fn find_grant(&self, grant_id: &GrantId) -> Result<Option<GrantRecord>, StoreError> {

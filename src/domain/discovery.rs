@@ -1,0 +1,66 @@
+//! What the service publishes about itself: the authorization server metadata (RFC 8414) and the
+//! public keys that verify its access tokens (RFC 7517). Both are built once, at cold start, and
+//! every URL in the metadata is the issuer followed by an endpoint path below.
+
+use super::access_token::SigningKey;
+use serde_json::json;
+
+pub const TOKEN_PATH: &str = "/chatroom/api/token";
+pub const REVOCATION_PATH: &str = "/chatroom/api/revoke";
+pub const INTROSPECTION_PATH: &str = "/chatroom/api/introspect";
+pub const JWKS_PATH: &str = "/.well-known/jwks.json";
+/// RFC 8414 §3: the well-known URI, for an issuer without a path component.
+pub const METADATA_PATH: &str = "/.well-known/oauth-authorization-server";
+
+/// The two documents, serialized once.
+pub struct Published {
+    pub metadata: String,
+    pub jwks: String,
+}
+
+impl Published {
+    pub fn new(issuer: &str, signing_keys: &[SigningKey]) -> Self {
+        Self {
+            metadata: metadata(issuer, None),
+            jwks: jwks(signing_keys),
+        }
+    }
+}
+
+/// The RFC 8414 metadata document.
+pub fn metadata(issuer: &str, scopes_supported: Option<&[String]>) -> String {
+    let client_auth = ["client_secret_post", "client_secret_basic"];
+    let mut document = json!({
+        "issuer": issuer,
+        "token_endpoint": format!("{issuer}{TOKEN_PATH}"),
+        "revocation_endpoint": format!("{issuer}{REVOCATION_PATH}"),
+        "introspection_endpoint": format!("{issuer}{INTROSPECTION_PATH}"),
+        "jwks_uri": format!("{issuer}{JWKS_PATH}"),
+        "grant_types_supported": ["authorization_code", "refresh_token"],
+        // Codes are issued by the platform's consent page (the authorization endpoint lives
+        // there); this service redeems them.
+        "response_types_supported": ["code"],
+        "token_endpoint_auth_methods_supported": client_auth,
+        "revocation_endpoint_auth_methods_supported": client_auth,
+        "introspection_endpoint_auth_methods_supported": client_auth,
+        "code_challenge_methods_supported": ["S256", "plain"],
+    });
+    if let Some(scopes) = scopes_supported {
+        document["scopes_supported"] = json!(scopes);
+    }
+    document.to_string()
+}
+
+/// The JWKS: the public half of every asymmetric signing key. Symmetric (HS256) secrets are
+/// never published.
+pub fn jwks(signing_keys: &[SigningKey]) -> String {
+    let keys: Vec<_> = signing_keys
+        .iter()
+        .filter_map(|key| {
+            key.prepare()
+                .expect("signing keys are checked when the configuration is read")
+                .public_jwk
+        })
+        .collect();
+    json!({ "keys": keys }).to_string()
+}
