@@ -160,7 +160,17 @@ impl AccessTokenVerifier {
         })
     }
 
+    /// Verifies against the machine's clock (API servers).
     pub fn verify(&self, token: &str) -> Result<AccessClaims, VerifyError> {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs() as i64)
+            .unwrap_or(0);
+        self.verify_at(token, now)
+    }
+
+    /// Verifies as of `now` (the token service, on its own clock).
+    pub fn verify_at(&self, token: &str, now: i64) -> Result<AccessClaims, VerifyError> {
         let header = jsonwebtoken::decode_header(token).map_err(|_| VerifyError::Invalid)?;
         if !header.typ.as_deref().is_some_and(is_access_token_type) {
             return Err(VerifyError::Invalid);
@@ -181,14 +191,18 @@ impl AccessTokenVerifier {
             None => validation.validate_aud = false,
         }
         validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
-        validation.leeway = 0;
-        jsonwebtoken::decode::<AccessClaims>(token, key, &validation)
+        // `exp` is checked below against `now`, not the library's own clock.
+        validation.validate_exp = false;
+        let claims = jsonwebtoken::decode::<AccessClaims>(token, key, &validation)
             .map(|data| data.claims)
             .map_err(|error| match error.kind() {
-                jsonwebtoken::errors::ErrorKind::ExpiredSignature => VerifyError::Expired,
                 jsonwebtoken::errors::ErrorKind::InvalidIssuer => VerifyError::WrongIssuer,
                 jsonwebtoken::errors::ErrorKind::InvalidAudience => VerifyError::WrongAudience,
                 _ => VerifyError::Invalid,
-            })
+            })?;
+        if claims.exp <= now {
+            return Err(VerifyError::Expired);
+        }
+        Ok(claims)
     }
 }

@@ -29,7 +29,11 @@ pub(crate) enum Presented {
 /// `None` for anything we did not mint or that no longer verifies.
 pub(crate) fn recognise(service: &TokenService, token: &str) -> Option<Presented> {
     if token.contains('.') {
-        service.verifier.verify(token).ok().map(Presented::Access)
+        service
+            .verifier
+            .verify_at(token, service.clock.now())
+            .ok()
+            .map(Presented::Access)
     } else {
         service
             .token_keys

@@ -2,8 +2,11 @@
 //! `tests/dynamodb.rs` run every test listed in `all_tests!` on their backend.
 
 pub mod authorization_code;
+pub mod discovery;
+pub mod introspection;
 pub mod refresh;
 pub mod requests;
+pub mod revocation;
 pub mod store;
 
 /// Declares one `#[tokio::test]` per suite test, on the backend built by `$backend`, calling
@@ -58,6 +61,19 @@ macro_rules! all_tests {
             store::a_revoked_grant_refuses_rotation_and_revocation_is_idempotent,
             store::concurrent_rotations_have_exactly_one_winner,
             store::a_rotation_without_a_seal_removes_the_old_one,
+            revocation::revoking_a_refresh_token_revokes_its_grant,
+            revocation::an_older_refresh_token_of_the_grant_revokes_it,
+            revocation::revoking_an_access_token_revokes_its_grant,
+            revocation::unknown_forged_and_expired_tokens_answer_200_and_change_nothing,
+            revocation::another_clients_token_is_refused_and_changes_nothing,
+            revocation::revocation_authenticates_the_client_and_needs_a_token,
+            revocation::a_revocation_racing_a_refresh_always_wins,
+            introspection::only_allowed_clients_may_introspect,
+            introspection::an_access_token_is_active_until_its_grant_is_revoked,
+            introspection::an_expired_or_foreign_access_token_is_inactive,
+            introspection::a_refresh_token_is_active_while_current_and_live,
+            discovery::the_metadata_names_every_endpoint_and_each_answers,
+            discovery::the_jwks_publishes_no_symmetric_secret,
         );
     };
     (@each $backend:expr, $cleanup:expr; $($module:ident :: $name:ident),* $(,)?) => {

@@ -32,6 +32,11 @@ pub const OTHER_CLIENT_ID: &str = "111111";
 pub const OTHER_SECRET: &str = "other-secret";
 pub const REDIRECT_URI: &str = "https://app.example/callback";
 pub const USER_ID: &str = "8836257";
+/// An API server registered to introspect tokens (and for nothing else).
+pub const RESOURCE_SERVER_ID: &str = "api-server";
+pub const RESOURCE_SERVER_SECRET: &str = "api-server-secret";
+pub const REVOKE_PATH: &str = "/chatroom/api/revoke";
+pub const INTROSPECT_PATH: &str = "/chatroom/api/introspect";
 pub const FORM: &str = "application/x-www-form-urlencoded";
 
 pub fn signing_key() -> SigningKey {
@@ -83,6 +88,7 @@ impl Harness {
         };
         harness.register(CLIENT_ID, CLIENT_SECRET, true).await;
         harness.register(OTHER_CLIENT_ID, OTHER_SECRET, true).await;
+        harness.register_resource_server().await;
         harness
     }
 
@@ -108,19 +114,53 @@ impl Harness {
         grant_types: &[GrantType],
     ) {
         self.clients
-            .put_client(&Client {
-                id: id.into(),
-                name: format!("client {id}"),
-                secret_hash: SecretHash::of(secret),
-                scope: Scope::parse("user_info_read chat_read chat_write").unwrap(),
-                redirect_uris: vec![REDIRECT_URI.into()],
-                grant_types: grant_types.to_vec(),
-                enabled,
-                may_introspect: false,
-                created_at: self.start,
-            })
+            .put_client(&client(id, secret, enabled, grant_types, self.start))
             .await
             .unwrap();
+    }
+
+    async fn register_resource_server(&self) {
+        let server = Client {
+            may_introspect: true,
+            ..client(
+                RESOURCE_SERVER_ID,
+                RESOURCE_SERVER_SECRET,
+                true,
+                &[],
+                self.start,
+            )
+        };
+        self.clients.put_client(&server).await.unwrap();
+    }
+
+    /// Revokes a token as this client (RFC 7009).
+    pub async fn revoke_as(&self, client_id: &str, secret: &str, token: &str) -> Reply {
+        self.call(form_request_to(
+            REVOKE_PATH,
+            &[
+                ("client_id", client_id),
+                ("client_secret", secret),
+                ("token", token),
+            ],
+        ))
+        .await
+    }
+
+    pub async fn revoke(&self, token: &str) -> Reply {
+        self.revoke_as(CLIENT_ID, CLIENT_SECRET, token).await
+    }
+
+    /// Introspects a token as the resource server (RFC 7662).
+    pub async fn introspect(&self, token: &str) -> Reply {
+        self.call(form_request_to(
+            INTROSPECT_PATH,
+            &[
+                ("client_id", RESOURCE_SERVER_ID),
+                ("client_secret", RESOURCE_SERVER_SECRET),
+                ("token", token),
+            ],
+        ))
+        .await
     }
 
     /// Issues a code as the consent page would.
@@ -220,13 +260,25 @@ pub fn form_body(params: &[(&str, &str)]) -> String {
 }
 
 pub fn form_request(params: &[(&str, &str)]) -> Request {
-    request_with(
-        "POST",
-        "/chatroom/api/token",
-        Some(FORM),
-        &form_body(params),
-        None,
-    )
+    form_request_to("/chatroom/api/token", params)
+}
+
+pub fn form_request_to(path: &str, params: &[(&str, &str)]) -> Request {
+    request_with("POST", path, Some(FORM), &form_body(params), None)
+}
+
+fn client(id: &str, secret: &str, enabled: bool, grant_types: &[GrantType], at: i64) -> Client {
+    Client {
+        id: id.into(),
+        name: format!("client {id}"),
+        secret_hash: SecretHash::of(secret),
+        scope: Scope::parse("user_info_read chat_read chat_write").unwrap(),
+        redirect_uris: vec![REDIRECT_URI.into()],
+        grant_types: grant_types.to_vec(),
+        enabled,
+        may_introspect: false,
+        created_at: at,
+    }
 }
 
 pub fn request_with(

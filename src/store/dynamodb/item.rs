@@ -166,12 +166,15 @@ pub fn client_to_item(c: &Client) -> Item {
             AttributeValue::Bool(c.may_introspect),
         ),
         ("created_at".to_owned(), n(c.created_at)),
-        (
+    ]);
+    // DynamoDB refuses empty sets: leave such attributes out (a resource server that only
+    // introspects has no grant type).
+    if !c.grant_types.is_empty() {
+        item.insert(
             "grant_types".to_owned(),
             string_set(c.grant_types.iter().map(|g| g.as_str())),
-        ),
-    ]);
-    // DynamoDB refuses empty sets: leave such attributes out.
+        );
+    }
     if !c.scope.is_empty() {
         item.insert("scopes".to_owned(), string_set(c.scope.tokens()));
     }
