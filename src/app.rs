@@ -120,6 +120,21 @@ async fn seed_demo(
     };
     let seeding_failed = |e| StartupError(format!("seeding the demo grants failed: {e}"));
     store.put_client(&client).await.map_err(seeding_failed)?;
+    if let Some((id, secret)) = &demo.introspector {
+        let introspector = Client {
+            id: id.clone(),
+            name: "Demo resource server".into(),
+            secret_hash: SecretHash::of(secret.expose()),
+            redirect_uris: vec![],
+            grant_types: vec![],
+            may_introspect: true,
+            ..client.clone()
+        };
+        store
+            .put_client(&introspector)
+            .await
+            .map_err(seeding_failed)?;
+    }
     let request = CodeRequest {
         client_id: demo.client_id.clone(),
         user_id: demo.user_id.clone(),

@@ -61,6 +61,8 @@ pub struct Demo {
     pub code: Secret,
     /// A refresh token of a second, already active demo grant, so refresh can be tried first.
     pub refresh_token: Option<Secret>,
+    /// A demo resource server allowed to introspect tokens: id and secret.
+    pub introspector: Option<(String, Secret)>,
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -220,6 +222,10 @@ fn demo(env: &Env) -> Result<Option<Demo>, ConfigError> {
         user_id: env.required("DEMO_USER_ID")?,
         code: Secret::new(env.required("DEMO_CODE")?),
         refresh_token: env.optional("DEMO_REFRESH_TOKEN").map(Secret::new),
+        introspector: match env.optional("DEMO_INTROSPECTOR_ID") {
+            None => None,
+            Some(id) => Some((id, Secret::new(env.required("DEMO_INTROSPECTOR_SECRET")?))),
+        },
     }))
 }
 

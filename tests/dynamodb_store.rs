@@ -95,6 +95,49 @@ async fn each_grant_step_costs_the_promised_requests() {
     backend.tables.cleanup().await;
 }
 
+/// Revocation is one conditional write; introspection one strongly consistent read (with the
+/// caller's client record warm in this instance's cache, as for the grants).
+#[tokio::test]
+async fn revocation_and_introspection_cost_the_promised_requests() {
+    let backend = Instrumented::new();
+    let h = Harness::standard(&backend).await;
+    let reply = h.redeem(&h.code().await).await;
+    let (refresh, access) = (reply.refresh_token(), reply.access_token());
+    h.introspect(&access).await; // warms the resource server's client record
+    backend.log.take();
+
+    assert_eq!(h.introspect(&access).await.body["active"], true);
+    assert_eq!(
+        backend.log.take(),
+        ["GetItem"],
+        "introspecting an access token"
+    );
+    assert_eq!(h.introspect(&refresh).await.body["active"], true);
+    assert_eq!(
+        backend.log.take(),
+        ["GetItem"],
+        "introspecting a refresh token"
+    );
+    assert_eq!(h.introspect("forged").await.body["active"], false);
+    assert_eq!(
+        backend.log.take(),
+        Vec::<String>::new(),
+        "a forged token costs nothing"
+    );
+
+    assert_eq!(h.revoke(&refresh).await.status, 200);
+    assert_eq!(backend.log.take(), ["UpdateItem"], "revocation");
+    assert_eq!(h.revoke(&access).await.status, 200);
+    assert_eq!(backend.log.take(), ["UpdateItem"], "revoking again");
+    assert_eq!(h.revoke("forged").await.status, 200);
+    assert_eq!(
+        backend.log.take(),
+        Vec::<String>::new(),
+        "a forged token costs nothing"
+    );
+    backend.tables.cleanup().await;
+}
+
 #[tokio::test]
 async fn without_the_client_cache_each_request_adds_one_client_read() {
     let backend = Instrumented::with_client_cache(0);

@@ -93,3 +93,34 @@ fn alarms_watch_metrics_the_function_emits() {
         assert!(watched.iter().any(|w| w == metric), "no alarm on {metric}");
     }
 }
+
+/// Every endpoint the function serves has its route, with the one method it takes.
+#[test]
+fn every_endpoint_is_routed() {
+    use chatroom_token::domain::discovery::*;
+    let events = &function()["Events"];
+    let routes: Vec<(String, String)> = events
+        .as_mapping()
+        .unwrap()
+        .values()
+        .map(|e| {
+            let p = &e["Properties"];
+            (
+                p["Method"].as_str().unwrap().to_owned(),
+                p["Path"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    for (method, path) in [
+        ("POST", TOKEN_PATH),
+        ("POST", REVOCATION_PATH),
+        ("POST", INTROSPECTION_PATH),
+        ("GET", METADATA_PATH),
+        ("GET", JWKS_PATH),
+    ] {
+        assert!(
+            routes.contains(&(method.to_owned(), path.to_owned())),
+            "{method} {path} is not routed: {routes:?}"
+        );
+    }
+}
