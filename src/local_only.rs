@@ -65,8 +65,12 @@ pub fn refusal(config: &Config, variable_names: impl Iterator<Item = String>) ->
     None
 }
 
+/// Whether `text` holds the key as configured: its bytes, or (private keys) their base64url.
 fn contains(text: &str, secret: &[u8]) -> bool {
-    !secret.is_empty() && text.as_bytes().windows(secret.len()).any(|w| w == secret)
+    let found = |needle: &[u8]| {
+        !needle.is_empty() && text.as_bytes().windows(needle.len()).any(|w| w == needle)
+    };
+    found(secret) || found(crate::crypto::b64url(secret).as_bytes())
 }
 
 #[cfg(test)]

@@ -6,8 +6,12 @@ mod support;
 
 use chatroom_token::config::Config;
 use chatroom_token::crypto::grant_token::GrantId;
+use chatroom_token::domain::access_token::PreparedKey;
 use chatroom_token::domain::access_token::{AccessTokenSigner, AccessTokenVerifier, VerifyError};
-use chatroom_token::domain::discovery::jwks;
+
+fn jwks(keys: &[chatroom_token::domain::access_token::SigningKey]) -> String {
+    chatroom_token::domain::discovery::jwks(&PreparedKey::all(keys))
+}
 use std::collections::HashMap;
 
 const ISSUER: &str = "https://auth.example";

@@ -2,7 +2,7 @@
 //! default; RS256 or ES256 when configured), carrying the RFC 9068 claims and the id of the
 //! grant they came from, and the verification function the platform's API servers call.
 
-pub use super::signing_key::SigningKey;
+pub use super::signing_key::{PreparedKey, SigningKey};
 use crate::crypto::grant_token::GrantId;
 use crate::crypto::{b64url, random_bytes};
 use jsonwebtoken::jwk::{AlgorithmParameters, JwkSet};
@@ -36,16 +36,21 @@ pub struct AccessTokenSigner {
 impl AccessTokenSigner {
     /// `signing_key` must have passed configuration (`SigningKey::parse`).
     pub fn new(signing_key: &SigningKey, issuer: String, lifetime: i64) -> Self {
-        let prepared = signing_key
-            .prepare()
-            .expect("signing keys are checked when the configuration is read");
+        Self::from_prepared(
+            &PreparedKey::all(std::slice::from_ref(signing_key))[0],
+            issuer,
+            lifetime,
+        )
+    }
+
+    pub fn from_prepared(prepared: &PreparedKey, issuer: String, lifetime: i64) -> Self {
         let mut header = Header::new(prepared.algorithm);
-        header.kid = Some(prepared.kid);
+        header.kid = Some(prepared.kid.clone());
         // RFC 9068 §2.1: JWT access tokens are typed so they cannot be confused with ID tokens.
         header.typ = Some("at+jwt".to_owned());
         Self {
             header,
-            key: prepared.encoding,
+            key: prepared.encoding.clone(),
             issuer,
             lifetime,
         }
@@ -117,14 +122,13 @@ impl AccessTokenVerifier {
     /// Any audience: the token service checking its own tokens for revocation and
     /// introspection, where the caller's identity is checked against `client_id` instead.
     pub fn for_issuer(keys: &[SigningKey], issuer: &str) -> Self {
+        Self::from_prepared(&PreparedKey::all(keys), issuer)
+    }
+
+    pub fn from_prepared(keys: &[PreparedKey], issuer: &str) -> Self {
         let keys = keys
             .iter()
-            .map(|key| {
-                let prepared = key
-                    .prepare()
-                    .expect("signing keys are checked when the configuration is read");
-                (prepared.kid, prepared.algorithm, prepared.decoding)
-            })
+            .map(|key| (key.kid.clone(), key.algorithm, key.decoding.clone()))
             .collect();
         Self {
             keys,

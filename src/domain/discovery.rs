@@ -2,7 +2,7 @@
 //! public keys that verify its access tokens (RFC 7517). Both are built once, at cold start, and
 //! every URL in the metadata is the issuer followed by an endpoint path below.
 
-use super::access_token::SigningKey;
+use super::access_token::PreparedKey;
 use serde_json::json;
 
 pub const TOKEN_PATH: &str = "/chatroom/api/token";
@@ -19,7 +19,7 @@ pub struct Published {
 }
 
 impl Published {
-    pub fn new(issuer: &str, signing_keys: &[SigningKey]) -> Self {
+    pub fn new(issuer: &str, signing_keys: &[PreparedKey]) -> Self {
         Self {
             metadata: metadata(issuer, None),
             jwks: jwks(signing_keys),
@@ -53,14 +53,10 @@ pub fn metadata(issuer: &str, scopes_supported: Option<&[String]>) -> String {
 
 /// The JWKS: the public half of every asymmetric signing key. Symmetric (HS256) secrets are
 /// never published.
-pub fn jwks(signing_keys: &[SigningKey]) -> String {
+pub fn jwks(signing_keys: &[PreparedKey]) -> String {
     let keys: Vec<_> = signing_keys
         .iter()
-        .filter_map(|key| {
-            key.prepare()
-                .expect("signing keys are checked when the configuration is read")
-                .public_jwk
-        })
+        .filter_map(|key| key.public_jwk.as_ref())
         .collect();
     json!({ "keys": keys }).to_string()
 }

@@ -1,7 +1,7 @@
 //! The token endpoint's behaviour, free of HTTP and of any SDK: a request in, tokens or an
 //! RFC 6749 error out, plus a report of what happened for the log line and metrics.
 
-use super::access_token::{AccessTokenSigner, AccessTokenVerifier, SigningKey};
+use super::access_token::{AccessTokenSigner, AccessTokenVerifier, PreparedKey, SigningKey};
 use super::client_auth::authenticate;
 use super::discovery::Published;
 use super::error::OAuthError;
@@ -142,20 +142,22 @@ impl TokenService {
         token_keys: TokenKeys,
         lifetimes: Lifetimes,
     ) -> Self {
+        // Each key is parsed once, here, at cold start.
+        let keys = PreparedKey::all(signing_keys);
         Self {
             clients,
             grants,
             clock,
-            signer: AccessTokenSigner::new(
-                &signing_keys[0],
+            signer: AccessTokenSigner::from_prepared(
+                &keys[0],
                 issuer.to_owned(),
                 lifetimes.access_token,
             ),
-            verifier: AccessTokenVerifier::for_issuer(signing_keys, issuer),
+            verifier: AccessTokenVerifier::from_prepared(&keys, issuer),
             issuer: issuer.to_owned(),
             token_keys,
             lifetimes,
-            published: Published::new(issuer, signing_keys),
+            published: Published::new(issuer, &keys),
             emit_metrics: false,
         }
     }

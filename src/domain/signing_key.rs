@@ -80,7 +80,7 @@ impl SigningKey {
                 }
             }
         };
-        key.prepare()?;
+        key.prepare()?.probe()?;
         Ok(key)
     }
 
@@ -128,26 +128,42 @@ impl SigningKey {
             jwk.common.public_key_use = Some(PublicKeyUse::Signature);
             jwk
         });
-        let prepared = PreparedKey {
+        Ok(PreparedKey {
             kid: self.kid.clone(),
             algorithm: self.algorithm,
             encoding,
             decoding,
             public_jwk,
-        };
-        // Sign and verify once, so a key that parses but cannot sign fails here, not on the
-        // first request.
+        })
+    }
+}
+
+impl PreparedKey {
+    /// Signs and verifies once, so a key that parses but cannot sign fails when the
+    /// configuration is read, not on the first request.
+    fn probe(&self) -> Result<(), String> {
+        let bad = |what: &str| format!("key '{}' is not {what}", self.kid);
         let probe = jsonwebtoken::encode(
             &jsonwebtoken::Header::new(self.algorithm),
             &serde_json::json!({"probe": true}),
-            &prepared.encoding,
+            &self.encoding,
         )
         .map_err(|_| bad("able to sign"))?;
         let mut validation = jsonwebtoken::Validation::new(self.algorithm);
         validation.required_spec_claims.clear();
         validation.validate_exp = false;
-        jsonwebtoken::decode::<serde_json::Value>(&probe, &prepared.decoding, &validation)
+        jsonwebtoken::decode::<serde_json::Value>(&probe, &self.decoding, &validation)
             .map_err(|_| bad("able to verify its own signature"))?;
-        Ok(prepared)
+        Ok(())
+    }
+
+    /// Every configured key, ready; the configuration loader has already checked each.
+    pub fn all(keys: &[SigningKey]) -> Vec<PreparedKey> {
+        keys.iter()
+            .map(|key| {
+                key.prepare()
+                    .expect("signing keys are checked when the configuration is read")
+            })
+            .collect()
     }
 }
