@@ -134,6 +134,41 @@ async fn operators_register_an_app_issue_a_code_and_revoke_a_user() {
     let refreshed = refresh(secret.clone(), redeemed.refresh_token()).await;
     refreshed.assert_ok();
 
+    // A resource server registered to introspect does so; the app itself may not.
+    let api = ctl.json(&[
+        "clients",
+        "create",
+        "--name",
+        "Chat API",
+        "--scope",
+        "chat_read",
+        "--introspect",
+    ]);
+    let introspect_as = |id: String, secret: String, token: String| {
+        let h = &h;
+        async move {
+            h.call(form_request_to(
+                INTROSPECT_PATH,
+                &[
+                    ("client_id", &id),
+                    ("client_secret", &secret),
+                    ("token", &token),
+                ],
+            ))
+            .await
+        }
+    };
+    let answer = introspect_as(
+        api["client_id"].as_str().unwrap().to_owned(),
+        api["client_secret"].as_str().unwrap().to_owned(),
+        refreshed.access_token(),
+    )
+    .await;
+    assert_eq!(answer.body["active"], true, "{}", answer.raw);
+    introspect_as(id.clone(), secret.clone(), refreshed.access_token())
+        .await
+        .assert_error(400, "unauthorized_client");
+
     let grants = ctl.json(&["grants", "list", "--user", USER_ID]);
     assert_eq!(grants.as_array().unwrap().len(), 1);
     assert_eq!(grants[0]["client_id"], id.as_str());

@@ -64,7 +64,7 @@ enum ClientsCommand {
         /// A redirect URI the app may use (repeat for several).
         #[arg(long = "redirect-uri")]
         redirect_uris: Vec<String>,
-        /// authorization_code, refresh_token (repeat; default both).
+        /// authorization_code, refresh_token (repeat; default both, or none with --introspect).
         #[arg(long = "grant-type")]
         grant_types: Vec<String>,
         /// Allow this client to call the introspection endpoint (for resource servers, not
@@ -276,7 +276,10 @@ async fn clients(
             grant_types,
             introspect,
         } => {
-            let grant_types = if grant_types.is_empty() {
+            let grant_types = if grant_types.is_empty() && introspect {
+                // A resource server: it introspects, and redeems no code.
+                vec![]
+            } else if grant_types.is_empty() {
                 vec![GrantType::AuthorizationCode, GrantType::RefreshToken]
             } else {
                 grant_types

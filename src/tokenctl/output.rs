@@ -113,6 +113,7 @@ fn client_json(c: &Client) -> Value {
         "scope": c.scope.to_string(),
         "redirect_uris": c.redirect_uris,
         "grant_types": c.grant_types.iter().map(|g| g.as_str()).collect::<Vec<_>>(),
+        "introspect": c.may_introspect,
         "created_at": c.created_at,
     })
 }
