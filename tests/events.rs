@@ -27,6 +27,8 @@ const EXPECTED: &[(&str, u16, &str)] = &[
     ("function-url-introspect-refresh-token.json", 200, "active"),
     ("http-v2-metadata.json", 200, "metadata"),
     ("rest-v1-jwks.json", 200, "jwks"),
+    ("http-v2-internal-codes-iam.json", 200, "code"),
+    ("bad-internal-codes-without-iam.json", 404, "not_found"),
     (
         "bad-introspect-not-allowed.json",
         400,
@@ -74,6 +76,15 @@ async fn every_sample_event_gets_its_documented_answer() {
             "revoked" => assert_eq!(raw, "", "{file}"),
             "active" => assert_eq!(body["active"], true, "{file}: {raw}"),
             "metadata" => assert_eq!(body["issuer"], watch_env()["ISSUER"], "{file}"),
+            "code" => {
+                assert_eq!(
+                    body["code"].as_str().map(str::len),
+                    Some(92),
+                    "{file}: {raw}"
+                );
+                assert_eq!(body["expires_in"], 600, "{file}");
+                assert_eq!(response.headers()["cache-control"], "no-store", "{file}");
+            }
             "jwks" => assert_eq!(body["keys"][0]["kid"], "local-rs", "{file}: {raw}"),
             code => assert_eq!(body["error"], code, "{file}"),
         }

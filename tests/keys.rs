@@ -71,7 +71,8 @@ async fn access_token(signing_keys: &str) -> String {
         600,
     )
     .await
-    .unwrap();
+    .unwrap()
+    .code;
     let service = service.with_stores(store.clone(), store);
     let body = serde_urlencoded::to_string([
         ("grant_type", "authorization_code"),

@@ -57,8 +57,16 @@ impl fmt::Display for IssueCodeError {
 
 impl std::error::Error for IssueCodeError {}
 
-/// Checks the request against the client's registration and stores a pending grant. Returns the
-/// code to hand to the client through the redirect; it is shown nowhere else.
+/// A code just issued, and the grant it starts (the grant id may be logged; the code never).
+#[derive(Debug)]
+pub struct IssuedCode {
+    pub grant_id: GrantId,
+    pub code: Secret,
+}
+
+/// Checks the request against the client's registration and stores a pending grant, in one
+/// conditional write. Returns the code to hand to the client through the redirect; it is shown
+/// nowhere else.
 pub async fn issue_code(
     clients: &dyn ClientStore,
     grants: &dyn GrantStore,
@@ -66,7 +74,7 @@ pub async fn issue_code(
     request: &CodeRequest,
     now: i64,
     code_lifetime: i64,
-) -> Result<Secret, IssueCodeError> {
+) -> Result<IssuedCode, IssueCodeError> {
     let client = clients
         .find_client(&request.client_id)
         .await
@@ -80,7 +88,10 @@ pub async fn issue_code(
         .issue_code(&record)
         .await
         .map_err(IssueCodeError::Store)?;
-    Ok(code.text())
+    Ok(IssuedCode {
+        grant_id,
+        code: code.text(),
+    })
 }
 
 /// The record of a grant waiting for its code to be redeemed.

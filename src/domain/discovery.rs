@@ -9,6 +9,8 @@ pub const TOKEN_PATH: &str = "/chatroom/api/token";
 pub const REVOCATION_PATH: &str = "/chatroom/api/revoke";
 pub const INTROSPECTION_PATH: &str = "/chatroom/api/introspect";
 pub const JWKS_PATH: &str = "/.well-known/jwks.json";
+/// Not in the metadata: the IAM-authorized route of the platform's own backends.
+pub const INTERNAL_CODES_PATH: &str = "/internal/codes";
 /// RFC 8414 §3: the well-known URI, for an issuer without a path component.
 pub const METADATA_PATH: &str = "/.well-known/oauth-authorization-server";
 

@@ -110,6 +110,8 @@ impl Event {
 
 #[derive(Debug, Default)]
 pub struct Report {
+    /// The IAM principal that called an internal route (its ARN): logged, as who issued a code.
+    pub principal: Option<String>,
     pub client_id: Option<String>,
     pub grant_type: Option<GrantType>,
     pub grant_id: Option<GrantId>,

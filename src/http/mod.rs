@@ -3,11 +3,15 @@
 //! the answer and writes the request's log line.
 
 pub mod form;
+pub mod json;
 pub mod metrics;
 pub mod response;
 
-use crate::domain::discovery::{INTROSPECTION_PATH, JWKS_PATH, METADATA_PATH, REVOCATION_PATH};
+use crate::domain::discovery::{
+    INTERNAL_CODES_PATH, INTROSPECTION_PATH, JWKS_PATH, METADATA_PATH, REVOCATION_PATH,
+};
 use crate::domain::error::{ErrorCode, OAuthError};
+use crate::domain::internal_codes::{self, CodeIssued};
 use crate::domain::introspection::{self, Introspection};
 use crate::domain::revocation;
 use crate::domain::service::{Event, Report, TokenResponse, TokenService};
@@ -24,6 +28,7 @@ enum Answer<'a> {
     Revoked,
     Introspection(Introspection),
     Public(&'a str),
+    Code(CodeIssued),
 }
 
 /// Each endpoint and the one method it takes.
@@ -34,16 +39,21 @@ enum Endpoint {
     Introspection,
     Metadata,
     Jwks,
+    /// Only for a request API Gateway admitted with an IAM signature.
+    InternalCodes,
 }
 
 impl Endpoint {
-    fn at(path: &str) -> Option<Self> {
+    /// The endpoint at `path`. The internal route exists only for a request that carries an IAM
+    /// principal in the request context API Gateway adds: for any other it is an unknown path.
+    fn at(path: &str, iam_principal: Option<&str>) -> Option<Self> {
         Some(match path {
             TOKEN_PATH => Self::Token,
             REVOCATION_PATH => Self::Revocation,
             INTROSPECTION_PATH => Self::Introspection,
             METADATA_PATH => Self::Metadata,
             JWKS_PATH => Self::Jwks,
+            INTERNAL_CODES_PATH if iam_principal.is_some() => Self::InternalCodes,
             _ => return None,
         })
     }
@@ -70,6 +80,7 @@ impl Endpoint {
             Self::Introspection => "introspection",
             Self::Metadata => "metadata",
             Self::Jwks => "jwks",
+            Self::InternalCodes => "internal_codes",
         }
     }
 }
@@ -78,14 +89,18 @@ impl Endpoint {
 pub async fn handle(service: &TokenService, request: Request) -> Response<Body> {
     let started = Instant::now();
     let requests_before = service.store_requests();
-    let mut report = Report::default();
-    let endpoint = Endpoint::at(endpoint_path(&request));
+    let mut report = Report {
+        principal: iam_principal(&request),
+        ..Report::default()
+    };
+    let endpoint = Endpoint::at(endpoint_path(&request), report.principal.as_deref());
     let result = route(service, endpoint, &request, &mut report).await;
     let response = match &result {
         Ok(Answer::Tokens(tokens)) => response::success(tokens),
         Ok(Answer::Revoked) => response::revoked(),
         Ok(Answer::Introspection(answer)) => response::private_json(answer),
         Ok(Answer::Public(document)) => response::public_json(document),
+        Ok(Answer::Code(issued)) => response::private_json(issued),
         Err(error) => response::error(error, endpoint.map_or("POST", Endpoint::allow)),
     };
     let store_requests = service.store_requests() - requests_before;
@@ -134,7 +149,23 @@ async fn route<'a>(
         ),
         Endpoint::Metadata => Answer::Public(&service.published().metadata),
         Endpoint::Jwks => Answer::Public(&service.published().jwks),
+        Endpoint::InternalCodes => {
+            let body = json::code_request(request.headers(), request.body().as_ref())?;
+            Answer::Code(internal_codes::issue(service, body, report).await?)
+        }
     })
+}
+
+/// The caller's IAM identity, as API Gateway puts it in the request context of a route with
+/// IAM authorization (after checking the SigV4 signature). Nothing a caller sends in a header,
+/// the path or the body can put it there.
+fn iam_principal(request: &Request) -> Option<String> {
+    match request.request_context_ref()? {
+        RequestContext::ApiGatewayV2(context) => {
+            context.authorizer.as_ref()?.iam.as_ref()?.user_arn.clone()
+        }
+        _ => None,
+    }
 }
 
 /// The request path without any API Gateway stage prefix. REST (v1) events give it without the
@@ -180,6 +211,7 @@ fn log_request(
     tracing::info!(
         request_id,
         endpoint,
+        principal = report.principal.as_deref(),
         client_id,
         grant_type = report.grant_type.map(|g| g.as_str()),
         grant_id = grant_id.as_deref(),

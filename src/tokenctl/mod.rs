@@ -253,6 +253,7 @@ pub async fn run(cli: Cli) -> Result<(), CtlError> {
                 IssueCodeError::UnknownClient => CtlError::NotFound(error.to_string()),
                 other => bad(other.to_string()),
             })?;
+            let code = code.code;
             out.secret(
                 code.expose(),
                 json!({"code": code.expose(), "expires_in": code_ttl_seconds}),

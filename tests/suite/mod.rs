@@ -3,6 +3,7 @@
 
 pub mod authorization_code;
 pub mod discovery;
+pub mod internal_codes;
 pub mod introspection;
 pub mod refresh;
 pub mod requests;
@@ -74,6 +75,9 @@ macro_rules! all_tests {
             introspection::a_refresh_token_is_active_while_current_and_live,
             discovery::the_metadata_names_every_endpoint_and_each_answers,
             discovery::the_jwks_publishes_no_symmetric_secret,
+            internal_codes::an_iam_caller_gets_a_code_that_redeems,
+            internal_codes::without_the_iam_context_the_route_does_not_exist,
+            internal_codes::the_issuers_checks_refuse_bad_requests,
         );
     };
     (@each $backend:expr, $cleanup:expr; $($module:ident :: $name:ident),* $(,)?) => {

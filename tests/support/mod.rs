@@ -188,6 +188,7 @@ impl Harness {
         )
         .await
         .unwrap()
+        .code
         .expose()
         .to_owned()
     }
@@ -415,4 +416,19 @@ pub fn watch_env() -> std::collections::HashMap<String, String> {
         .iter()
         .map(|(k, v)| (k.clone(), v.as_str().unwrap().to_owned()))
         .collect()
+}
+
+/// A request to the internal code route, as API Gateway passes it: with the caller's IAM
+/// identity in the request context when `iam`, otherwise only with what a caller can send
+/// (headers that look like a signature and an identity).
+pub fn internal_codes_request(body: &serde_json::Value, iam: bool) -> Request {
+    let file = if iam {
+        "events/http-v2-internal-codes-iam.json"
+    } else {
+        "events/bad-internal-codes-without-iam.json"
+    };
+    let mut event: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(file).unwrap()).unwrap();
+    event["body"] = body.to_string().into();
+    lambda_http::request::from_str(&event.to_string()).unwrap()
 }

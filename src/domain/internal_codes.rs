@@ -1,0 +1,105 @@
+//! Issuing a code for the platform's consent page over HTTP (`POST /internal/codes`): the same
+//! step as `tokenctl codes issue` (`code_issuer::issue_code`), with the same checks and one
+//! conditional write. Who may call it is decided outside the domain: API Gateway admits only
+//! SigV4-signed callers whose IAM policy allows the route, and the HTTP adapter answers 404 to
+//! any request that does not carry the IAM identity API Gateway adds.
+
+use super::code_issuer::{issue_code, CodeRequest, IssueCodeError};
+use super::error::{ErrorCode, OAuthError};
+use super::pkce::{ChallengeMethod, CodeChallenge};
+use super::scope::Scope;
+use super::service::{Report, TokenService};
+use crate::crypto::secret::Secret;
+use serde::{Deserialize, Serialize};
+
+/// The JSON body: what `tokenctl codes issue` takes.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CodeIssueRequest {
+    pub client_id: String,
+    pub user_id: String,
+    pub scope: String,
+    pub redirect_uri: Option<String>,
+    pub code_challenge: Option<String>,
+    /// `S256` (the default) or `plain`.
+    pub code_challenge_method: Option<String>,
+}
+
+/// The answer: the code, and how long it lives. Never logged.
+#[derive(Debug, Serialize)]
+pub struct CodeIssued {
+    pub code: Secret,
+    pub expires_in: i64,
+}
+
+pub async fn issue(
+    service: &TokenService,
+    request: CodeIssueRequest,
+    report: &mut Report,
+) -> Result<CodeIssued, OAuthError> {
+    report.client_id = Some(request.client_id.clone());
+    let scope =
+        Scope::parse(&request.scope).ok_or(OAuthError::invalid_scope("scope is malformed"))?;
+    let challenge = match request.code_challenge {
+        None => None,
+        Some(value) => Some(CodeChallenge {
+            method: ChallengeMethod::parse(
+                request.code_challenge_method.as_deref().unwrap_or("S256"),
+            )
+            .ok_or(OAuthError::invalid_request(
+                "code_challenge_method must be S256 or plain",
+            ))?,
+            value,
+        }),
+    };
+    let code_request = CodeRequest {
+        client_id: request.client_id,
+        user_id: request.user_id,
+        scope,
+        redirect_uri: request.redirect_uri,
+        challenge,
+    };
+    let issued = issue_code(
+        service.clients.as_ref(),
+        service.grants.as_ref(),
+        &service.token_keys,
+        &code_request,
+        service.clock.now(),
+        service.lifetimes.code,
+    )
+    .await
+    .map_err(refusal)?;
+    report.grant_id = Some(issued.grant_id);
+    Ok(CodeIssued {
+        code: issued.code,
+        expires_in: service.lifetimes.code,
+    })
+}
+
+/// The code issuer's refusals as error answers: the request is the caller's mistake (400),
+/// the store's trouble is a 503 or 500 as everywhere.
+fn refusal(error: IssueCodeError) -> OAuthError {
+    use IssueCodeError::*;
+    match error {
+        Store(error) => error.into(),
+        UnknownClient => OAuthError::invalid_request("no client has this id"),
+        ClientDisabled => OAuthError::new(ErrorCode::UnauthorizedClient, "the client is disabled"),
+        GrantTypeNotAllowed => OAuthError::new(
+            ErrorCode::UnauthorizedClient,
+            "the client may not use authorization_code",
+        ),
+        ScopeNotAllowed => {
+            OAuthError::invalid_scope("the scope is empty or exceeds the client's scope")
+        }
+        EmptyUserId => OAuthError::invalid_request("the user id is empty"),
+        TooLong => OAuthError::invalid_request(
+            "the user id (64 bytes), scope (128) or redirect URI (256) is too long",
+        ),
+        RedirectUriNotRegistered => {
+            OAuthError::invalid_request("the redirect URI is not registered for the client")
+        }
+        MalformedChallenge => {
+            OAuthError::invalid_request("the code challenge is not 43-128 unreserved characters")
+        }
+    }
+}
