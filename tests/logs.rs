@@ -97,3 +97,47 @@ async fn no_secret_reaches_a_log_line() {
         assert!(!metrics.contains(secret.as_str()));
     }
 }
+
+/// The internal route's log line names who issued which grant (the IAM principal, the grant id,
+/// the client id), never the code.
+#[tokio::test(flavor = "current_thread")]
+async fn an_issued_code_is_logged_by_principal_and_grant_never_by_code() {
+    let captured = Captured::default();
+    let writer = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .json()
+        .with_max_level(tracing::Level::TRACE)
+        .with_writer(move || writer.clone())
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let h = Harness::standard(&Memory).await;
+    let body = serde_json::json!({
+        "client_id": CLIENT_ID,
+        "user_id": USER_ID,
+        "scope": "chat_read",
+        "redirect_uri": REDIRECT_URI,
+    });
+    let reply = h.call(internal_codes_request(&body, true)).await;
+    let code = reply.body["code"].as_str().unwrap().to_owned();
+    let grant_id = token_keys()
+        .open(chatroom_token::crypto::grant_token::TokenKind::Code, &code)
+        .unwrap()
+        .grant_id
+        .to_string();
+
+    let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let line = logs
+        .lines()
+        .find(|l| l.contains("internal_codes"))
+        .expect("a log line for the request");
+    assert!(
+        line.contains("arn:aws:sts::123456789012:assumed-role/consent-page/consent-page"),
+        "{line}"
+    );
+    assert!(
+        line.contains(&grant_id) && line.contains(CLIENT_ID),
+        "{line}"
+    );
+    assert!(!logs.contains(&code), "the code reached the logs: {logs}");
+}

@@ -124,3 +124,25 @@ fn every_endpoint_is_routed() {
         );
     }
 }
+
+/// The internal route, and only it, is behind IAM authorization; the stack says what to allow.
+#[test]
+fn only_the_internal_route_needs_an_iam_signature() {
+    let template = template();
+    assert_eq!(
+        template["Resources"]["TokenApi"]["Properties"]["Auth"]["EnableIamAuthorizer"],
+        true
+    );
+    for (name, event) in function()["Events"].as_mapping().unwrap() {
+        let path = event["Properties"]["Path"].as_str().unwrap();
+        let authorizer = &event["Properties"]["Auth"]["Authorizer"];
+        if path == chatroom_token::domain::discovery::INTERNAL_CODES_PATH {
+            assert_eq!(authorizer, "AWS_IAM", "{name:?}");
+        } else {
+            assert!(authorizer.is_null(), "{name:?} {path} must stay public");
+        }
+    }
+    let arn =
+        serde_yaml_ng::to_string(&template["Outputs"]["InternalCodesInvokeArn"]["Value"]).unwrap();
+    assert!(arn.contains("/*/POST/internal/codes"), "{arn}");
+}
