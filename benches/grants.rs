@@ -91,6 +91,7 @@ fn new_code(runtime: &tokio::runtime::Runtime, store: &MemoryStore, keys: &Token
             600,
         ))
         .unwrap()
+        .code
         .expose()
         .to_owned()
 }
