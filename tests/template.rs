@@ -146,3 +146,56 @@ fn only_the_internal_route_needs_an_iam_signature() {
         serde_yaml_ng::to_string(&template["Outputs"]["InternalCodesInvokeArn"]["Value"]).unwrap();
     assert!(arn.contains("/*/POST/internal/codes"), "{arn}");
 }
+
+/// Every deploy publishes a version behind `live` and shifts traffic to it with CodeDeploy,
+/// rolled back by the alarms on function errors, API 5xx and reuse detections; CodeDeploy's
+/// role can move that alias and read alarms, nothing else.
+#[test]
+fn deployments_shift_traffic_and_roll_back_on_the_alarms() {
+    let function = function();
+    assert_eq!(function["AutoPublishAlias"], "live");
+    let preference = &function["DeploymentPreference"];
+    assert!(is_ref(&preference["Type"], "DeploymentType"));
+    let alarms: Vec<String> = preference["Alarms"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .map(|a| serde_yaml_ng::to_string(a).unwrap().trim().to_owned())
+        .collect();
+    for alarm in ["FunctionErrorsAlarm", "Api5xxAlarm", "ReuseDetectionsAlarm"] {
+        assert!(
+            alarms.contains(&format!("!Ref {alarm}")),
+            "{alarm}: {alarms:?}"
+        );
+    }
+    let role = serde_yaml_ng::to_string(&preference["Role"]).unwrap();
+    assert!(role.contains("DeploymentRole"), "{role}");
+    let template = template();
+    let policy = serde_yaml_ng::to_string(
+        &template["Resources"]["DeploymentRole"]["Properties"]["Policies"],
+    )
+    .unwrap();
+    let statements = &template["Resources"]["DeploymentRole"]["Properties"]["Policies"][0]
+        ["PolicyDocument"]["Statement"];
+    let actions: Vec<String> = statements
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .flat_map(|statement| match &statement["Action"] {
+            Value::Sequence(actions) => actions.clone(),
+            action => vec![action.clone()],
+        })
+        .map(|action| action.as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(
+        actions,
+        [
+            "lambda:GetAlias",
+            "lambda:UpdateAlias",
+            "lambda:GetProvisionedConcurrencyConfig",
+            "cloudwatch:DescribeAlarms"
+        ],
+        "{policy}"
+    );
+    assert!(!policy.contains("Resource: '*'"), "{policy}");
+}
