@@ -24,8 +24,8 @@ impl Write for Captured {
     }
 }
 
-#[tokio::test(flavor = "current_thread")]
-async fn no_secret_reaches_a_log_line() {
+/// Everything logged on this thread, at every level, as JSON lines, until the guard drops.
+fn capture_logs() -> (Captured, tracing::subscriber::DefaultGuard) {
     let captured = Captured::default();
     let writer = captured.clone();
     let subscriber = tracing_subscriber::fmt()
@@ -33,7 +33,12 @@ async fn no_secret_reaches_a_log_line() {
         .with_max_level(tracing::Level::TRACE)
         .with_writer(move || writer.clone())
         .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    (captured, tracing::subscriber::set_default(subscriber))
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn no_secret_reaches_a_log_line() {
+    let (captured, _guard) = capture_logs();
 
     let h = Harness::standard(&Memory).await;
     let mut secrets: Vec<String> = vec![CLIENT_SECRET.into(), OTHER_SECRET.into()];
@@ -102,14 +107,7 @@ async fn no_secret_reaches_a_log_line() {
 /// the client id), never the code.
 #[tokio::test(flavor = "current_thread")]
 async fn an_issued_code_is_logged_by_principal_and_grant_never_by_code() {
-    let captured = Captured::default();
-    let writer = captured.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .json()
-        .with_max_level(tracing::Level::TRACE)
-        .with_writer(move || writer.clone())
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let (captured, _guard) = capture_logs();
 
     let h = Harness::standard(&Memory).await;
     let body = serde_json::json!({
