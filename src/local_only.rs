@@ -24,8 +24,12 @@ const SET_BY_LAMBDA: [&str; 3] = [
     "AWS_EXECUTION_ENV",
 ];
 
+/// Lambda sets these to non-empty values and lets no function override them (they are
+/// reserved), so an empty one is a local harness clearing it, never AWS.
 pub fn on_aws(env: impl Fn(&str) -> Option<String>) -> bool {
-    SET_BY_LAMBDA.iter().any(|name| env(name).is_some())
+    SET_BY_LAMBDA
+        .iter()
+        .any(|name| env(name).is_some_and(|value| !value.is_empty()))
 }
 
 /// Why the function must not start with this configuration on AWS, if it must not. Names the
