@@ -15,7 +15,6 @@ use crate::domain::internal_codes::{self, CodeIssued};
 use crate::domain::introspection::{self, Introspection};
 use crate::domain::revocation;
 use crate::domain::service::{Event, Report, TokenResponse, TokenService};
-use lambda_http::http::Method;
 use lambda_http::request::RequestContext;
 use lambda_http::{Body, Request, RequestExt, Response};
 use std::time::Instant;
@@ -58,15 +57,8 @@ impl Endpoint {
         })
     }
 
-    fn method(self) -> Method {
-        match self {
-            Self::Metadata | Self::Jwks => Method::GET,
-            _ => Method::POST,
-        }
-    }
-
-    /// The `Allow` header of a 405.
-    fn allow(self) -> &'static str {
+    /// The one method the endpoint takes (and the `Allow` header of a 405).
+    fn method(self) -> &'static str {
         match self {
             Self::Metadata | Self::Jwks => "GET",
             _ => "POST",
@@ -101,7 +93,7 @@ pub async fn handle(service: &TokenService, request: Request) -> Response<Body> 
         Ok(Answer::Introspection(answer)) => response::private_json(answer),
         Ok(Answer::Public(document)) => response::public_json(document),
         Ok(Answer::Code(issued)) => response::private_json(issued),
-        Err(error) => response::error(error, endpoint.map_or("POST", Endpoint::allow)),
+        Err(error) => response::error(error, endpoint.map_or("POST", Endpoint::method)),
     };
     let store_requests = service.store_requests() - requests_before;
     let latency_us = started.elapsed().as_micros() as u64;
@@ -131,7 +123,7 @@ async fn route<'a>(
     report: &mut Report,
 ) -> Result<Answer<'a>, OAuthError> {
     let endpoint = endpoint.ok_or(OAuthError::new(ErrorCode::NotFound, "no such endpoint"))?;
-    if request.method() != endpoint.method() {
+    if request.method().as_str() != endpoint.method() {
         return Err(OAuthError::new(
             ErrorCode::MethodNotAllowed,
             "this endpoint does not take this method",
