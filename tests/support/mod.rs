@@ -35,8 +35,9 @@ pub const USER_ID: &str = "8836257";
 /// An API server registered to introspect tokens (and for nothing else).
 pub const RESOURCE_SERVER_ID: &str = "api-server";
 pub const RESOURCE_SERVER_SECRET: &str = "api-server-secret";
-pub const REVOKE_PATH: &str = "/chatroom/api/revoke";
-pub const INTROSPECT_PATH: &str = "/chatroom/api/introspect";
+pub use chatroom_token::domain::discovery::{
+    INTROSPECTION_PATH as INTROSPECT_PATH, REVOCATION_PATH as REVOKE_PATH,
+};
 pub const FORM: &str = "application/x-www-form-urlencoded";
 
 pub fn signing_key() -> SigningKey {
