@@ -37,9 +37,11 @@ pub enum IssueCodeError {
     Store(StoreError),
 }
 
-impl fmt::Display for IssueCodeError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
+impl IssueCodeError {
+    /// The fixed text of a refusal (`None` for a store failure, whose text is for logs only):
+    /// what `tokenctl` prints and the internal route answers.
+    pub fn description(&self) -> Option<&'static str> {
+        Some(match self {
             Self::UnknownClient => "no client has this id",
             Self::ClientDisabled => "the client is disabled",
             Self::GrantTypeNotAllowed => "the client may not use authorization_code",
@@ -50,8 +52,18 @@ impl fmt::Display for IssueCodeError {
             }
             Self::RedirectUriNotRegistered => "the redirect URI is not registered for the client",
             Self::MalformedChallenge => "the code challenge is not 43-128 unreserved characters",
-            Self::Store(error) => return write!(f, "{error}"),
+            Self::Store(_) => return None,
         })
+    }
+}
+
+impl fmt::Display for IssueCodeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (self, self.description()) {
+            (Self::Store(error), _) => write!(f, "{error}"),
+            (_, Some(text)) => f.write_str(text),
+            (_, None) => Ok(()),
+        }
     }
 }
 

@@ -76,30 +76,20 @@ pub async fn issue(
     })
 }
 
-/// The code issuer's refusals as error answers: the request is the caller's mistake (400),
-/// the store's trouble is a 503 or 500 as everywhere.
+/// The code issuer's refusals as error answers, with its own fixed texts: the request is the
+/// caller's mistake (400), the store's trouble is a 503 or 500 as everywhere.
 fn refusal(error: IssueCodeError) -> OAuthError {
-    use IssueCodeError::*;
-    match error {
-        Store(error) => error.into(),
-        UnknownClient => OAuthError::invalid_request("no client has this id"),
-        ClientDisabled => OAuthError::new(ErrorCode::UnauthorizedClient, "the client is disabled"),
-        GrantTypeNotAllowed => OAuthError::new(
-            ErrorCode::UnauthorizedClient,
-            "the client may not use authorization_code",
-        ),
-        ScopeNotAllowed => {
-            OAuthError::invalid_scope("the scope is empty or exceeds the client's scope")
+    let code = match &error {
+        IssueCodeError::Store(_) => None,
+        IssueCodeError::ClientDisabled | IssueCodeError::GrantTypeNotAllowed => {
+            Some(ErrorCode::UnauthorizedClient)
         }
-        EmptyUserId => OAuthError::invalid_request("the user id is empty"),
-        TooLong => OAuthError::invalid_request(
-            "the user id (64 bytes), scope (128) or redirect URI (256) is too long",
-        ),
-        RedirectUriNotRegistered => {
-            OAuthError::invalid_request("the redirect URI is not registered for the client")
-        }
-        MalformedChallenge => {
-            OAuthError::invalid_request("the code challenge is not 43-128 unreserved characters")
-        }
+        IssueCodeError::ScopeNotAllowed => Some(ErrorCode::InvalidScope),
+        _ => Some(ErrorCode::InvalidRequest),
+    };
+    match (code, error.description(), error) {
+        (Some(code), Some(text), _) => OAuthError::new(code, text),
+        (_, _, IssueCodeError::Store(error)) => error.into(),
+        _ => OAuthError::server_error(),
     }
 }
