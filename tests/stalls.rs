@@ -95,9 +95,10 @@ async fn an_applied_write_whose_answer_stalled_is_recognised_on_the_sdk_retry() 
     let reply = ends(h.refresh(&first)).await;
     reply.assert_ok();
     assert_eq!(proxy.held(), 1);
-    assert_eq!(
-        proxy.updates() - updates,
-        2,
+    // The held write and at least one retry (a third only if moto itself took over the 1 s
+    // attempt timeout on a loaded machine; the outcome below is the same either way).
+    assert!(
+        proxy.updates() - updates >= 2,
         "the held write, then the SDK's retry"
     );
     assert_live_and_unrevoked(&h, &reply.refresh_token()).await;
