@@ -11,6 +11,7 @@ use crate::domain::model::{Client, GrantRecord, GrantType, SecretHash};
 use crate::domain::port::{ClientRegistry, ClientStore, GrantStore};
 use crate::domain::scope::Scope;
 use crate::domain::service::TokenService;
+use crate::store::dynamodb::warm_up::WarmUp;
 use crate::store::memory::MemoryStore;
 use std::sync::Arc;
 
@@ -68,6 +69,7 @@ pub async fn build_service(
                 table.clone(),
                 *client_cache_seconds,
             );
+            log_warm_up(store.warm_up().await);
             let store = Arc::new(store);
             (store.clone(), store)
         }
@@ -85,6 +87,20 @@ pub async fn build_service(
         Some(scopes) => service.with_scopes_supported(scopes),
         None => service,
     })
+}
+
+fn log_warm_up(outcome: WarmUp) {
+    match outcome {
+        WarmUp::Ready => tracing::debug!("DynamoDB connection opened at start"),
+        WarmUp::Refused(why) => {
+            tracing::warn!(
+                "DynamoDB refused the start-up read (check the table and the role): {why}"
+            )
+        }
+        WarmUp::Unreachable(why) => tracing::warn!(
+            "DynamoDB was not reachable at start; each request will connect on its own: {why}"
+        ),
+    }
 }
 
 /// Registers the demo client and a pending grant for the demo code, so a local run can redeem

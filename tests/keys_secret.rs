@@ -3,26 +3,19 @@
 
 mod support;
 
-use aws_sdk_secretsmanager::config::{BehaviorVersion, Credentials, Region};
 use chatroom_token::aws::Aws;
 use chatroom_token::config::Config;
 use chatroom_token::domain::access_token::{AccessTokenSigner, AccessTokenVerifier};
 use chatroom_token::keys_secret::load_config;
 use std::collections::HashMap;
-use support::backends::{endpoint, unique_table_name};
+use support::backends::{endpoint, function_sdk_config, unique_table_name};
 
 const OLD: &str = "2026-01:old-signing-key-from-the-secret-0001";
 const NEW: &str = "2026-11:new-signing-key-from-the-secret-0002";
 const GRANT: &str = "g1:grant-token-key-from-the-secret-00000001";
 
 async fn moto() -> Aws {
-    let config = aws_config::defaults(BehaviorVersion::latest())
-        .endpoint_url(endpoint())
-        .region(Region::new("us-east-1"))
-        .credentials_provider(Credentials::new("test", "test", None, None, "tests"))
-        .load()
-        .await;
-    Aws::with(config)
+    Aws::with(function_sdk_config(&endpoint()).await)
 }
 
 async fn secrets(aws: &Aws) -> aws_sdk_secretsmanager::Client {

@@ -5,7 +5,6 @@
 
 mod support;
 
-use aws_sdk_dynamodb::config::{Credentials, Region};
 use chatroom_token::aws::{Aws, ATTEMPT_TIMEOUT};
 use chatroom_token::crypto::grant_token::{GrantId, TokenKind};
 use chatroom_token::domain::port::{ClientRegistry, GrantStore};
@@ -15,18 +14,13 @@ use chatroom_token::store::memory::MemoryStore;
 use std::net::TcpListener;
 use std::sync::Arc;
 use std::time::Duration;
-use support::backends::{endpoint, sdk_client, unique_table_name};
+use support::backends::{endpoint, function_sdk_config, sdk_client, unique_table_name};
 use support::stall_proxy::{Hold, StallProxy};
 use support::*;
 
 /// A DynamoDB client with the deployed function's timeouts and retries, at `url`.
 async fn budgeted_client(url: &str) -> aws_sdk_dynamodb::Client {
-    let config = chatroom_token::aws::defaults()
-        .endpoint_url(url)
-        .region(Region::new("us-east-1"))
-        .credentials_provider(Credentials::new("test", "test", None, None, "tests"))
-        .load()
-        .await;
+    let config = function_sdk_config(url).await;
     aws_sdk_dynamodb::Client::new(Aws::with(config).config().await)
 }
 

@@ -5,6 +5,7 @@
 
 mod output;
 
+use crate::aws::Trust;
 use crate::clock::{Clock, SystemClock};
 use crate::config::parse_keys;
 use crate::crypto::grant_token::{GrantId, TokenKeys};
@@ -197,8 +198,10 @@ pub async fn run(cli: Cli) -> Result<(), CtlError> {
         return Err(bad("--table (or TABLE_NAME) is required"));
     }
     let out = Output::new(cli.json);
-    // An operator's tool, over any network: the SDK's own defaults, not the function's 3 s budget.
-    let sdk = aws_sdk_dynamodb::Client::new(&aws_config::load_from_env().await);
+    // An operator's tool, over any network: the SDK's own defaults, not the function's 3 s budget,
+    // and the platform's certificate authorities.
+    let config = crate::aws::sdk_defaults(Trust::Platform).load().await;
+    let sdk = aws_sdk_dynamodb::Client::new(&config);
     let store = DynamoStore::new(sdk, cli.table.clone(), 0);
     match cli.command {
         Command::Tables(TablesCommand::Create) => {

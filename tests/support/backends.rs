@@ -1,6 +1,7 @@
 //! The stores the suites run on: the embedded store, and DynamoDB on moto's server.
 
 use super::Backend;
+use chatroom_token::aws::Trust;
 use chatroom_token::domain::port::{ClientRegistry, GrantStore};
 use chatroom_token::store::dynamodb::table::{create_table, delete_table};
 use chatroom_token::store::dynamodb::DynamoStore;
@@ -39,11 +40,25 @@ pub fn endpoint() -> String {
 pub fn sdk_config_builder() -> aws_sdk_dynamodb::config::Builder {
     aws_sdk_dynamodb::Config::builder()
         .behavior_version(aws_sdk_dynamodb::config::BehaviorVersion::latest())
+        .http_client(chatroom_token::aws::http_client(Trust::AmazonRoots))
         .endpoint_url(endpoint())
         .region(aws_sdk_dynamodb::config::Region::new("us-east-1"))
         .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
             "test", "test", None, None, "tests",
         ))
+}
+
+/// The deployed function's SDK configuration (its HTTPS client and time budget), with every
+/// service at `url` and test credentials.
+pub async fn function_sdk_config(url: &str) -> aws_config::SdkConfig {
+    chatroom_token::aws::defaults()
+        .endpoint_url(url)
+        .region(aws_sdk_dynamodb::config::Region::new("us-east-1"))
+        .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
+            "test", "test", None, None, "tests",
+        ))
+        .load()
+        .await
 }
 
 pub fn sdk_client() -> aws_sdk_dynamodb::Client {

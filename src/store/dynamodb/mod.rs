@@ -8,6 +8,7 @@ mod client_cache;
 mod errors;
 pub mod item;
 pub mod table;
+pub mod warm_up;
 
 use crate::crypto::grant_token::GrantId;
 use crate::domain::model::{Client, GrantRecord};
