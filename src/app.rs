@@ -7,10 +7,13 @@ use crate::clock::{Clock, SystemClock};
 use crate::config::{Config, Demo, StoreConfig};
 use crate::crypto::grant_token::{TokenKeys, TokenKind};
 use crate::domain::code_issuer::{pending_grant, CodeRequest};
+use crate::domain::key_ring::KeyRing;
+use crate::domain::live_keys::{KeySource, LiveKeys, Refresh};
 use crate::domain::model::{Client, GrantRecord, GrantType, SecretHash};
 use crate::domain::port::{ClientRegistry, ClientStore, GrantStore};
 use crate::domain::scope::Scope;
 use crate::domain::service::TokenService;
+use crate::keys_secret::{load_config, Loaded};
 use crate::store::dynamodb::warm_up::WarmUp;
 use crate::store::memory::MemoryStore;
 use std::sync::Arc;
@@ -34,7 +37,8 @@ impl std::error::Error for StartupError {}
 pub async fn start() -> Result<TokenService, StartupError> {
     let env = |name: &str| std::env::var(name).ok();
     let aws = Aws::default();
-    let config = crate::keys_secret::load_config(env, &aws)
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let Loaded { config, source } = load_config(env, &aws, clock.clone())
         .await
         .map_err(|error| StartupError(error.to_string()))?;
     if crate::local_only::on_aws(env) {
@@ -43,20 +47,50 @@ pub async fn start() -> Result<TokenService, StartupError> {
             return Err(StartupError(format!("refusing to start on AWS: {why}")));
         }
     }
-    build_service(config, Arc::new(SystemClock), &aws).await
+    let source = source.map(|secret| Arc::new(secret) as Arc<dyn KeySource>);
+    build_service_with_source(config, clock, &aws, source).await
 }
 
+/// The service for a configuration whose keys never change after start.
 pub async fn build_service(
     config: Config,
     clock: Arc<dyn Clock>,
     aws: &Aws,
 ) -> Result<TokenService, StartupError> {
-    let token_keys = TokenKeys::new(config.grant_token_keys.clone());
+    build_service_with_source(config, clock, aws, None).await
+}
+
+/// The service, re-reading its keys from `source` (if any) every `KEYS_REFRESH_SECONDS`.
+pub async fn build_service_with_source(
+    config: Config,
+    clock: Arc<dyn Clock>,
+    aws: &Aws,
+    source: Option<Arc<dyn KeySource>>,
+) -> Result<TokenService, StartupError> {
+    let now = clock.now();
+    let ring = KeyRing::build(
+        config.keys.clone(),
+        &config.issuer,
+        config.lifetimes.access_token,
+    );
+    let refresh = source.map(|source| Refresh {
+        source,
+        max_age_seconds: config.keys_refresh_seconds,
+    });
+    let keys = Arc::new(LiveKeys::new(
+        ring,
+        refresh,
+        now,
+        config.issuer.clone(),
+        config.lifetimes.access_token,
+    ));
+    let token_keys = keys.get();
+    let token_keys = token_keys.token_keys(now);
     let (clients, grants): (Arc<dyn ClientStore>, Arc<dyn GrantStore>) = match &config.store {
         StoreConfig::Memory { demo } => {
             let store = Arc::new(MemoryStore::new());
             if let Some(demo) = demo {
-                seed_demo(&store, demo, &token_keys, clock.now()).await?;
+                seed_demo(&store, demo, token_keys, now).await?;
             }
             (store.clone(), store)
         }
@@ -74,13 +108,12 @@ pub async fn build_service(
             (store.clone(), store)
         }
     };
-    let service = TokenService::new(
+    let service = TokenService::with_keys(
         clients,
         grants,
         clock,
-        &config.signing_keys,
+        keys.clone(),
         &config.issuer,
-        token_keys,
         config.lifetimes,
     );
     Ok(match &config.scopes_supported {

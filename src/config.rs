@@ -3,17 +3,25 @@
 
 use crate::crypto::secret::Secret;
 use crate::domain::access_token::SigningKey;
+use crate::domain::key_ring::{GrantKey, KeyMaterial, KeyState};
 use crate::domain::service::Lifetimes;
 use std::fmt;
 
 /// Keys shorter than this are refused: HS256 and the token tags need 256-bit keys.
 pub const MIN_KEY_BYTES: usize = 32;
 
+/// Re-reading the secret more often than this buys nothing and costs Secrets Manager calls.
+pub const MIN_KEYS_REFRESH_SECONDS: i64 = 10;
+pub const MAX_KEYS_REFRESH_SECONDS: i64 = 3600;
+
+/// The bound on a warm instance's copy of the keys secret, unless `KEYS_REFRESH_SECONDS` says.
+pub const DEFAULT_KEYS_REFRESH_SECONDS: i64 = 300;
+
 pub struct Config {
-    /// The first key signs; all verify.
-    pub signing_keys: Vec<SigningKey>,
-    /// Keys that tag codes and refresh tokens; the first tags, all verify.
-    pub grant_token_keys: Vec<Vec<u8>>,
+    /// Access-token signing keys and grant-token keys, each with its state.
+    pub keys: KeyMaterial,
+    /// How old a warm instance's copy of the keys secret may get before it is read again.
+    pub keys_refresh_seconds: i64,
     /// The `iss` claim, and the base URL of every endpoint the metadata names.
     pub issuer: String,
     /// Published in the metadata document, if set.
@@ -26,11 +34,8 @@ pub struct Config {
 impl std::fmt::Debug for Config {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Config")
-            .field("signing_keys", &self.signing_keys)
-            .field(
-                "grant_token_keys",
-                &format!("[{} redacted]", self.grant_token_keys.len()),
-            )
+            .field("keys", &self.keys)
+            .field("keys_refresh_seconds", &self.keys_refresh_seconds)
             .field("issuer", &self.issuer)
             .field("scopes_supported", &self.scopes_supported)
             .field("lifetimes", &self.lifetimes)
@@ -98,16 +103,31 @@ impl Config {
     /// Reads configuration through `lookup` (the environment, or a map in tests).
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let env = Env(&lookup);
-        let signing_keys = parse_keys("SIGNING_KEYS", &env.required("SIGNING_KEYS")?)?
-            .into_iter()
-            .map(|(kid, secret)| {
-                SigningKey::parse(&kid, &secret).map_err(|problem| invalid("SIGNING_KEYS", problem))
-            })
-            .collect::<Result<_, _>>()?;
-        let grant_token_keys = parse_keys("GRANT_TOKEN_KEYS", &env.required("GRANT_TOKEN_KEYS")?)?
-            .into_iter()
-            .map(|(_, secret)| secret)
-            .collect();
+        let keys = key_material(
+            plain_entries("SIGNING_KEYS", &env.required("SIGNING_KEYS")?)?,
+            plain_entries("GRANT_TOKEN_KEYS", &env.required("GRANT_TOKEN_KEYS")?)?,
+        )?;
+        Self::with_keys(lookup, keys)
+    }
+
+    /// Reads everything but the keys through `lookup`; the keys come from elsewhere (the
+    /// keys secret).
+    pub fn with_keys(
+        lookup: impl Fn(&str) -> Option<String>,
+        keys: KeyMaterial,
+    ) -> Result<Self, ConfigError> {
+        let env = Env(&lookup);
+        let keys_refresh_seconds = env.seconds(
+            "KEYS_REFRESH_SECONDS",
+            DEFAULT_KEYS_REFRESH_SECONDS,
+            MIN_KEYS_REFRESH_SECONDS,
+        )?;
+        if keys_refresh_seconds > MAX_KEYS_REFRESH_SECONDS {
+            return Err(invalid(
+                "KEYS_REFRESH_SECONDS",
+                "must be at most 3600: a removed key must stop working within the hour",
+            ));
+        }
         let issuer = env.required("ISSUER")?.trim_end_matches('/').to_owned();
         let scopes_supported = env
             .optional("SCOPES_SUPPORTED")
@@ -139,8 +159,8 @@ impl Config {
             Some(_) => return Err(invalid("TOKEN_STORE", "must be memory or dynamodb")),
         };
         Ok(Self {
-            signing_keys,
-            grant_token_keys,
+            keys,
+            keys_refresh_seconds,
             issuer,
             scopes_supported,
             lifetimes,
@@ -174,6 +194,14 @@ impl Env<'_> {
     }
 }
 
+/// A key as written (in a variable's list or an entry of the keys secret), before it becomes a
+/// signing or a grant-token key.
+pub struct KeyEntry {
+    pub kid: String,
+    pub secret: Vec<u8>,
+    pub state: KeyState,
+}
+
 /// Parses `kid:secret[,kid:secret...]`. Secrets are raw text of at least 32 bytes and may not
 /// contain a comma.
 pub fn parse_keys(name: &'static str, text: &str) -> Result<Vec<(String, Vec<u8>)>, ConfigError> {
@@ -182,7 +210,40 @@ pub fn parse_keys(name: &'static str, text: &str) -> Result<Vec<(String, Vec<u8>
         let (kid, secret) = entry
             .split_once(':')
             .ok_or(invalid(name, "each key must be written kid:secret"))?;
-        let kid = kid.trim();
+        keys.push((kid.trim().to_owned(), secret.as_bytes().to_vec()));
+    }
+    check_keys(
+        name,
+        keys.iter()
+            .map(|(kid, secret)| (kid.as_str(), secret.as_slice())),
+    )?;
+    Ok(keys)
+}
+
+/// A plain list's keys with their states: the first signs from the start, the others verify.
+pub fn plain_entries(name: &'static str, text: &str) -> Result<Vec<KeyEntry>, ConfigError> {
+    Ok(parse_keys(name, text)?
+        .into_iter()
+        .enumerate()
+        .map(|(index, (kid, secret))| KeyEntry {
+            kid,
+            secret,
+            state: match index {
+                0 => KeyState::ALWAYS,
+                _ => KeyState::Published,
+            },
+        })
+        .collect())
+}
+
+/// Checks a set of keys: at least one, ids of letters, digits, '-', '_' or '.', each id once,
+/// each secret at least 32 bytes. Errors name the variable and the key id, never the key.
+pub fn check_keys<'a>(
+    name: &'static str,
+    keys: impl Iterator<Item = (&'a str, &'a [u8])>,
+) -> Result<(), ConfigError> {
+    let mut seen: Vec<&str> = Vec::new();
+    for (kid, secret) in keys {
         if kid.is_empty()
             || !kid
                 .bytes()
@@ -199,15 +260,52 @@ pub fn parse_keys(name: &'static str, text: &str) -> Result<Vec<(String, Vec<u8>
                 format!("key '{kid}' is shorter than {MIN_KEY_BYTES} bytes"),
             ));
         }
-        if keys.iter().any(|(k, _): &(String, Vec<u8>)| k == kid) {
+        if seen.contains(&kid) {
             return Err(invalid(name, format!("key id '{kid}' appears twice")));
         }
-        keys.push((kid.to_owned(), secret.as_bytes().to_vec()));
+        seen.push(kid);
     }
-    if keys.is_empty() {
+    if seen.is_empty() {
         return Err(invalid(name, "at least one key is required"));
     }
-    Ok(keys)
+    Ok(())
+}
+
+/// Both key sets from their entries: checked, signing keys parsed and probed (a key that cannot
+/// sign fails here, not on the first request). Errors name `SIGNING_KEYS` or `GRANT_TOKEN_KEYS`.
+pub fn key_material(
+    signing: Vec<KeyEntry>,
+    grant: Vec<KeyEntry>,
+) -> Result<KeyMaterial, ConfigError> {
+    for (name, entries) in [("SIGNING_KEYS", &signing), ("GRANT_TOKEN_KEYS", &grant)] {
+        let pairs = entries
+            .iter()
+            .map(|e| (e.kid.as_str(), e.secret.as_slice()));
+        check_keys(name, pairs)?;
+        if !entries
+            .iter()
+            .any(|e| matches!(e.state, KeyState::Active { .. }))
+        {
+            return Err(invalid(name, "no key is active"));
+        }
+    }
+    let signing = signing
+        .into_iter()
+        .map(|entry| {
+            SigningKey::parse(&entry.kid, &entry.secret)
+                .map(|key| key.with_state(entry.state))
+                .map_err(|problem| invalid("SIGNING_KEYS", problem))
+        })
+        .collect::<Result<_, _>>()?;
+    let grant = grant
+        .into_iter()
+        .map(|entry| GrantKey {
+            kid: entry.kid,
+            secret: entry.secret,
+            state: entry.state,
+        })
+        .collect();
+    Ok(KeyMaterial { signing, grant })
 }
 
 fn demo(env: &Env) -> Result<Option<Demo>, ConfigError> {
@@ -251,7 +349,9 @@ mod tests {
         let config = load(&base()).unwrap();
         assert_eq!(config.lifetimes, Lifetimes::default());
         assert!(matches!(config.store, StoreConfig::Memory { demo: None }));
-        assert_eq!(config.signing_keys[0].kid, "k1");
+        assert_eq!(config.keys.signing[0].kid, "k1");
+        assert_eq!(config.keys.signing[0].state, KeyState::ALWAYS);
+        assert_eq!(config.keys_refresh_seconds, 300);
     }
 
     #[test]
@@ -262,6 +362,7 @@ mod tests {
             ("GRANT_TOKEN_KEYS", "nokid".to_owned()),
             ("ACCESS_TOKEN_TTL_SECONDS", "soon".to_owned()),
             ("REFRESH_GRACE_SECONDS", "-1".to_owned()),
+            ("KEYS_REFRESH_SECONDS", "5".to_owned()),
             ("TOKEN_STORE", "postgres".to_owned()),
         ] {
             let mut vars = base();

@@ -51,13 +51,15 @@ pub fn refusal(config: &Config, variable_names: impl Iterator<Item = String>) ->
         ));
     }
     let signing = config
-        .signing_keys
+        .keys
+        .signing
         .iter()
         .map(|k| ("SIGNING_KEYS", k.kid.as_str(), k.secret.as_slice()));
     let grant = config
-        .grant_token_keys
+        .keys
+        .grant
         .iter()
-        .map(|k| ("GRANT_TOKEN_KEYS", "", k.as_slice()));
+        .map(|k| ("GRANT_TOKEN_KEYS", k.kid.as_str(), k.secret.as_slice()));
     for (variable, kid, secret) in signing.chain(grant) {
         if let Some((file, _)) = PUBLISHED.iter().find(|(_, text)| contains(text, secret)) {
             return Some(format!(

@@ -45,7 +45,7 @@ fn all_keys() -> String {
 }
 
 fn token(config: &Config, index: usize) -> String {
-    AccessTokenSigner::new(&config.signing_keys[index], ISSUER.into(), 600)
+    AccessTokenSigner::new(&config.keys.signing[index], ISSUER.into(), 600)
         .sign(
             "8836257",
             "000000",
@@ -66,7 +66,7 @@ fn now() -> i64 {
 #[test]
 fn the_jwks_holds_the_public_half_of_each_asymmetric_key_and_nothing_else() {
     let config = config(&all_keys()).unwrap();
-    let document: serde_json::Value = serde_json::from_str(&jwks(&config.signing_keys)).unwrap();
+    let document: serde_json::Value = serde_json::from_str(&jwks(&config.keys.signing)).unwrap();
     let keys = document["keys"].as_array().unwrap();
     assert_eq!(keys.len(), 2, "{document}");
     let rsa = &keys[0];
@@ -104,7 +104,7 @@ fn the_jwks_holds_the_public_half_of_each_asymmetric_key_and_nothing_else() {
 fn rs256_and_es256_tokens_verify_from_the_jwks_alone() {
     let config = config(&all_keys()).unwrap();
     let verifier =
-        AccessTokenVerifier::from_jwks(&jwks(&config.signing_keys), ISSUER, "000000").unwrap();
+        AccessTokenVerifier::from_jwks(&jwks(&config.keys.signing), ISSUER, "000000").unwrap();
     for index in [0, 1] {
         let token = token(&config, index);
         assert_eq!(verifier.verify(&token).unwrap().sub, "8836257");
@@ -115,7 +115,7 @@ fn rs256_and_es256_tokens_verify_from_the_jwks_alone() {
         Err(VerifyError::Invalid)
     );
     // The wrong audience or issuer is still refused.
-    let other = AccessTokenVerifier::from_jwks(&jwks(&config.signing_keys), ISSUER, "999").unwrap();
+    let other = AccessTokenVerifier::from_jwks(&jwks(&config.keys.signing), ISSUER, "999").unwrap();
     assert_eq!(
         other.verify(&token(&config, 0)),
         Err(VerifyError::WrongAudience)
@@ -130,12 +130,12 @@ fn algorithm_confusion_and_unsigned_tokens_are_refused() {
     let claims = genuine.split('.').nth(1).unwrap().to_owned();
     let b64 = |text: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(text);
     let verifiers = [
-        AccessTokenVerifier::from_jwks(&jwks(&config.signing_keys), ISSUER, "000000").unwrap(),
-        AccessTokenVerifier::new(&config.signing_keys, ISSUER, "000000"),
+        AccessTokenVerifier::from_jwks(&jwks(&config.keys.signing), ISSUER, "000000").unwrap(),
+        AccessTokenVerifier::new(&config.keys.signing, ISSUER, "000000"),
     ];
     // HS256 "signed" with the RSA key's public half, as an attacker would: the key is public.
     let public_pem = std::fs::read("tests/fixtures/keys/rsa-2048-a.pub.pem").unwrap();
-    let jwk_n = serde_json::from_str::<serde_json::Value>(&jwks(&config.signing_keys)).unwrap()
+    let jwk_n = serde_json::from_str::<serde_json::Value>(&jwks(&config.keys.signing)).unwrap()
         ["keys"][0]["n"]
         .as_str()
         .unwrap()
@@ -197,12 +197,12 @@ fn a_token_of_the_older_rsa_key_verifies_while_it_is_in_the_set() {
     let before = token(&old, 0);
     let after = token(&rotated, 0);
     let verifier =
-        AccessTokenVerifier::from_jwks(&jwks(&rotated.signing_keys), ISSUER, "000000").unwrap();
+        AccessTokenVerifier::from_jwks(&jwks(&rotated.keys.signing), ISSUER, "000000").unwrap();
     assert!(verifier.verify(&before).is_ok());
     assert!(verifier.verify(&after).is_ok());
     let retired = config(&format!("rs-new:RS256:{}", key("rsa-2048-b"))).unwrap();
     let verifier =
-        AccessTokenVerifier::from_jwks(&jwks(&retired.signing_keys), ISSUER, "000000").unwrap();
+        AccessTokenVerifier::from_jwks(&jwks(&retired.keys.signing), ISSUER, "000000").unwrap();
     assert_eq!(verifier.verify(&before), Err(VerifyError::Invalid));
 }
 

@@ -34,7 +34,7 @@ fn config(signing_keys: &str) -> Config {
 /// An access token from a service started with these keys, through the real handler.
 async fn access_token(signing_keys: &str) -> String {
     let config = config(signing_keys);
-    let keys = TokenKeys::new(config.grant_token_keys.clone());
+    let keys = TokenKeys::new(config.keys.grant.iter().map(|k| k.secret.clone()).collect());
     let service = build_service(config, Arc::new(SystemClock), &Aws::default())
         .await
         .unwrap();
@@ -94,7 +94,7 @@ async fn access_token(signing_keys: &str) -> String {
 
 fn verifier_for(signing_keys: &str) -> AccessTokenVerifier {
     let config = config(signing_keys);
-    AccessTokenVerifier::new(&config.signing_keys, &config.issuer, "000000")
+    AccessTokenVerifier::new(&config.keys.signing, &config.issuer, "000000")
 }
 
 #[tokio::test]

@@ -4,10 +4,12 @@
 mod support;
 
 use chatroom_token::aws::Aws;
+use chatroom_token::clock::SystemClock;
 use chatroom_token::config::Config;
 use chatroom_token::domain::access_token::{AccessTokenSigner, AccessTokenVerifier};
 use chatroom_token::keys_secret::load_config;
 use std::collections::HashMap;
+use std::sync::Arc;
 use support::backends::{endpoint, function_sdk_config, unique_table_name};
 
 const OLD: &str = "2026-01:old-signing-key-from-the-secret-0001";
@@ -46,13 +48,14 @@ async fn start_instance(aws: &Aws, arn: &str) -> Result<Config, String> {
         ("KEYS_SECRET_ARN", arn.to_owned()),
         ("ISSUER", "https://auth.example".to_owned()),
     ]);
-    load_config(|name| env.get(name).cloned(), aws)
+    load_config(|name| env.get(name).cloned(), aws, Arc::new(SystemClock))
         .await
+        .map(|loaded| loaded.config)
         .map_err(|e| e.to_string())
 }
 
 fn sign(config: &Config) -> String {
-    AccessTokenSigner::new(&config.signing_keys[0], config.issuer.clone(), 600)
+    AccessTokenSigner::new(&config.keys.signing[0], config.issuer.clone(), 600)
         .sign(
             "8836257",
             "000000",
@@ -73,8 +76,8 @@ async fn keys_come_from_the_secret_and_a_rotation_reaches_new_instances() {
     let arn = create_secret(&aws, &keys_json(OLD)).await;
     let before = start_instance(&aws, &arn).await.unwrap();
     assert_eq!(
-        before.grant_token_keys,
-        vec![GRANT.split_once(':').unwrap().1.as_bytes().to_vec()]
+        before.keys.grant[0].secret,
+        GRANT.split_once(':').unwrap().1.as_bytes()
     );
     let old_token = sign(&before);
     assert_eq!(kid(&old_token), "2026-01");
@@ -101,7 +104,7 @@ async fn keys_come_from_the_secret_and_a_rotation_reaches_new_instances() {
         "one started before keeps its keys"
     );
 
-    let verifier = AccessTokenVerifier::new(&after.signing_keys, "https://auth.example", "000000");
+    let verifier = AccessTokenVerifier::new(&after.keys.signing, "https://auth.example", "000000");
     for token in [&old_token, &new_token] {
         assert_eq!(
             verifier.verify(token).unwrap().sub,
@@ -146,8 +149,9 @@ async fn keys_in_both_places_are_refused() {
         ("SIGNING_KEYS", NEW.to_owned()),
         ("ISSUER", "https://auth.example".to_owned()),
     ]);
-    let error = load_config(|name| env.get(name).cloned(), &aws)
-        .await
-        .unwrap_err();
+    let Err(error) = load_config(|name| env.get(name).cloned(), &aws, Arc::new(SystemClock)).await
+    else {
+        panic!("keys in both places must be refused");
+    };
     assert_eq!(error.variable, "KEYS_SECRET_ARN");
 }

@@ -89,7 +89,12 @@ fn alarms_watch_metrics_the_function_emits() {
             "{metric} is not emitted: {emitted:?}"
         );
     }
-    for metric in ["ReuseDetected", "InvalidClient", "CodeReplays"] {
+    for metric in [
+        "ReuseDetected",
+        "InvalidClient",
+        "CodeReplays",
+        "KeysRefreshFailed",
+    ] {
         assert!(watched.iter().any(|w| w == metric), "no alarm on {metric}");
     }
 }

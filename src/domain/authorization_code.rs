@@ -29,19 +29,18 @@ pub async fn redeem(
         ),
         None => None,
     };
-    let code = service
-        .token_keys
+    let now = service.clock.now();
+    let keys = service.keys();
+    let token_keys = keys.token_keys(now);
+    let code = token_keys
         .open(TokenKind::Code, code.expose())
         .ok_or(OAuthError::invalid_grant(
             "the authorization code is invalid",
         ))?;
     report.grant_id = Some(code.grant_id);
 
-    let now = service.clock.now();
     let lifetimes = service.lifetimes;
-    let refresh = service
-        .token_keys
-        .mint(TokenKind::Refresh, code.grant_id, 0);
+    let refresh = token_keys.mint(TokenKind::Refresh, code.grant_id, 0);
     let redemption = Redemption {
         grant_id: code.grant_id,
         code_hash: code.hash,

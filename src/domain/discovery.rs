@@ -1,6 +1,7 @@
 //! What the service publishes about itself: the authorization server metadata (RFC 8414) and the
-//! public keys that verify its access tokens (RFC 7517). Both are built once, at cold start, and
-//! every URL in the metadata is the issuer followed by an endpoint path below.
+//! public keys that verify its access tokens (RFC 7517). The metadata is built once, at cold
+//! start, the JWKS with each copy of the keys; every URL in the metadata is the issuer followed
+//! by an endpoint path below.
 
 use super::access_token::PreparedKey;
 use serde_json::json;
@@ -13,21 +14,6 @@ pub const JWKS_PATH: &str = "/.well-known/jwks.json";
 pub const INTERNAL_CODES_PATH: &str = "/internal/codes";
 /// RFC 8414 §3: the well-known URI, for an issuer without a path component.
 pub const METADATA_PATH: &str = "/.well-known/oauth-authorization-server";
-
-/// The two documents, serialized once.
-pub struct Published {
-    pub metadata: String,
-    pub jwks: String,
-}
-
-impl Published {
-    pub fn new(issuer: &str, signing_keys: &[PreparedKey]) -> Self {
-        Self {
-            metadata: metadata(issuer, None),
-            jwks: jwks(signing_keys),
-        }
-    }
-}
 
 /// The RFC 8414 metadata document.
 pub fn metadata(issuer: &str, scopes_supported: Option<&[String]>) -> String {

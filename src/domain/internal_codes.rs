@@ -59,12 +59,14 @@ pub async fn issue(
         redirect_uri: request.redirect_uri,
         challenge,
     };
+    let now = service.clock.now();
+    let keys = service.keys();
     let issued = issue_code(
         service.clients.as_ref(),
         service.grants.as_ref(),
-        &service.token_keys,
+        keys.token_keys(now),
         &code_request,
-        service.clock.now(),
+        now,
         service.lifetimes.code,
     )
     .await

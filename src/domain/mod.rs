@@ -9,6 +9,8 @@ pub mod discovery;
 pub mod error;
 pub mod internal_codes;
 pub mod introspection;
+pub mod key_ring;
+pub mod live_keys;
 pub mod model;
 pub mod pkce;
 pub mod port;

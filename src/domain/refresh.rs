@@ -7,7 +7,8 @@
 //!   response;
 //! - the presented token is the immediate predecessor, rotated within the grace window: the
 //!   successor is unsealed (server key and presented token together, see `successor_seal`) and
-//!   handed out again, so racing tabs and retried requests continue one chain;
+//!   handed out again, so racing tabs and retried requests continue one chain; if this instance
+//!   cannot open the seal (a key it does not hold), `invalid_grant` and nothing revoked;
 //! - the presented token is an older token of this grant (its tag proves we minted it): reuse,
 //!   and the whole grant is revoked;
 //! - anything else is `invalid_grant` and changes nothing.
@@ -17,7 +18,7 @@ use super::error::OAuthError;
 use super::model::{Client, GrantRecord};
 use super::scope::Scope;
 use super::service::{Event, Report, TokenRequest, TokenResponse, TokenService};
-use crate::crypto::grant_token::{GrantToken, TokenKind};
+use crate::crypto::grant_token::{GrantToken, TokenKeys, TokenKind};
 use crate::domain::conditions::{covers_scope, within_lifetimes};
 use crate::domain::port::{Rejected, Rotation};
 
@@ -42,15 +43,16 @@ pub async fn refresh(
         }
         None => None,
     };
-    let presented = service
-        .token_keys
+    let now = service.clock.now();
+    let keys = service.keys();
+    let token_keys = keys.token_keys(now);
+    let presented = token_keys
         .open(TokenKind::Refresh, presented.expose())
         .ok_or_else(invalid_token)?;
     report.grant_id = Some(presented.grant_id);
 
-    let now = service.clock.now();
     let lifetimes = service.lifetimes;
-    let successor = service.token_keys.mint(
+    let successor = token_keys.mint(
         TokenKind::Refresh,
         presented.grant_id,
         presented.generation.wrapping_add(1),
@@ -70,7 +72,7 @@ pub async fn refresh(
         successor_generation: successor.generation,
         // No grace window, no retry to answer: nothing is kept sealed.
         sealed_successor: (lifetimes.grace > 0)
-            .then(|| service.token_keys.seals().seal(&presented, &successor)),
+            .then(|| token_keys.seals().seal(&presented, &successor)),
         expires_at: now + lifetimes.refresh_idle,
     };
     let (grant, refresh_token) = match service.grants.rotate_refresh_token(&rotation).await {
@@ -81,8 +83,13 @@ pub async fn refresh(
         Err(Rejected::Store(error)) => return Err(error.into()),
         Err(Rejected::Condition(None)) => return Err(invalid_token()),
         Err(Rejected::Condition(Some(grant))) => {
-            let token =
-                explain_refusal(service, &grant, &presented, &successor, &rotation, report).await?;
+            let refusal = Refusal {
+                grant: &grant,
+                presented: &presented,
+                successor: &successor,
+                rotation: &rotation,
+            };
+            let token = explain_refusal(service, token_keys, refusal, report).await?;
             (*grant, token)
         }
     };
@@ -94,15 +101,27 @@ fn invalid_token() -> OAuthError {
     OAuthError::invalid_grant("the refresh token is invalid")
 }
 
+/// A refused rotation and what it was refused with.
+struct Refusal<'a> {
+    grant: &'a GrantRecord,
+    presented: &'a GrantToken,
+    successor: &'a GrantToken,
+    rotation: &'a Rotation,
+}
+
 /// Decides what a refused rotation means; returns the refresh token to answer with, if any.
 async fn explain_refusal(
     service: &TokenService,
-    grant: &GrantRecord,
-    presented: &GrantToken,
-    successor: &GrantToken,
-    rotation: &Rotation,
+    token_keys: &TokenKeys,
+    refusal: Refusal<'_>,
     report: &mut Report,
 ) -> Result<GrantToken, OAuthError> {
+    let Refusal {
+        grant,
+        presented,
+        successor,
+        rotation,
+    } = refusal;
     let current = grant.refresh_hash;
     // Revocation wins over everything, even our own write revoked just after it applied.
     if grant.revoked_at.is_some() {
@@ -137,9 +156,7 @@ async fn explain_refusal(
         .is_some_and(|t| grace > 0 && rotation.now - t < grace);
     if is_predecessor && in_window {
         let recovered = match (&grant.sealed_successor, current) {
-            (Some(sealed), Some(current)) => {
-                service.token_keys.seals().open(presented, sealed, &current)
-            }
+            (Some(sealed), Some(current)) => token_keys.seals().open(presented, sealed, &current),
             _ => None,
         };
         if let Some(token) = recovered {
@@ -149,6 +166,15 @@ async fn explain_refusal(
             report.event = Some(Event::GraceRetry);
             return Ok(token);
         }
+        // A genuine retry whose seal this instance cannot open: made under a grant-token key it
+        // does not hold (yet, or any more), or by an instance with the window turned off. Not
+        // reuse: nothing is revoked, and the client's next retry may reach an instance that
+        // can open it.
+        report.event = Some(Event::GraceSealUnopened);
+        tracing::warn!(grant_id = %grant.grant_id, "grace retry with a seal this instance cannot open");
+        return Err(OAuthError::invalid_grant(
+            "the refresh token was just rotated; retry shortly",
+        ));
     }
     if is_predecessor || presented.generation < grant.generation {
         // A genuine, retired token of this grant: it was stolen or replayed. Revoke the grant

@@ -28,15 +28,15 @@ pub(crate) enum Presented {
 /// `token_type_hint` is not needed for this (RFC 7009 §2.1 lets the server ignore it).
 /// `None` for anything we did not mint or that no longer verifies.
 pub(crate) fn recognise(service: &TokenService, token: &str) -> Option<Presented> {
+    let now = service.clock.now();
+    let keys = service.keys();
     if token.contains('.') {
-        service
-            .verifier
-            .verify_at(token, service.clock.now())
+        keys.verifier()
+            .verify_at(token, now)
             .ok()
             .map(Presented::Access)
     } else {
-        service
-            .token_keys
+        keys.token_keys(now)
             .open(TokenKind::Refresh, token)
             .map(Presented::Refresh)
     }

@@ -1,10 +1,11 @@
 //! The token endpoint's behaviour, free of HTTP and of any SDK: a request in, tokens or an
 //! RFC 6749 error out, plus a report of what happened for the log line and metrics.
 
-use super::access_token::{AccessTokenSigner, AccessTokenVerifier, PreparedKey, SigningKey};
+use super::access_token::SigningKey;
 use super::client_auth::authenticate;
-use super::discovery::Published;
 use super::error::OAuthError;
+use super::key_ring::KeyRing;
+use super::live_keys::LiveKeys;
 use super::model::{GrantRecord, GrantType};
 use super::{authorization_code, refresh};
 use crate::clock::Clock;
@@ -90,6 +91,9 @@ pub enum Event {
     /// The store had already applied this very request's write (an SDK retry after a lost answer).
     OwnWriteRecovered,
     ReuseDetected,
+    /// A grace-window retry whose sealed successor this instance could not open: refused,
+    /// nothing revoked.
+    GraceSealUnopened,
     /// A client revoked its grant (RFC 7009).
     Revoked,
 }
@@ -103,6 +107,7 @@ impl Event {
             Self::GraceRetry => "grace_retry",
             Self::OwnWriteRecovered => "own_write_recovered",
             Self::ReuseDetected => "reuse_detected",
+            Self::GraceSealUnopened => "grace_seal_unopened",
             Self::Revoked => "revoked",
         }
     }
@@ -116,25 +121,26 @@ pub struct Report {
     pub grant_type: Option<GrantType>,
     pub grant_id: Option<GrantId>,
     pub event: Option<Event>,
+    /// Failed re-reads of keys older than their bound, since the previous request's report.
+    pub stale_key_failures: u64,
 }
 
 pub struct TokenService {
     pub(crate) clients: Arc<dyn ClientStore>,
     pub(crate) grants: Arc<dyn GrantStore>,
     pub(crate) clock: Arc<dyn Clock>,
-    pub(crate) signer: AccessTokenSigner,
-    /// Checks this service's own access tokens (revocation, introspection): every key, any
-    /// audience.
-    pub(crate) verifier: AccessTokenVerifier,
+    /// The signing and grant-token keys, re-read from their source while the instance is warm.
+    pub(crate) keys: Arc<LiveKeys>,
     pub(crate) issuer: String,
-    pub(crate) token_keys: TokenKeys,
     pub(crate) lifetimes: Lifetimes,
-    pub(crate) published: Published,
+    /// The metadata document (RFC 8414), built once.
+    pub(crate) metadata: String,
     pub(crate) emit_metrics: bool,
 }
 
 impl TokenService {
-    /// `signing_keys`: the first signs, all verify (checked by the configuration loader).
+    /// A service whose keys never change: `signing_keys` with their states (checked by the
+    /// configuration loader), `token_keys` whose first key mints.
     pub fn new(
         clients: Arc<dyn ClientStore>,
         grants: Arc<dyn GrantStore>,
@@ -145,34 +151,63 @@ impl TokenService {
         lifetimes: Lifetimes,
     ) -> Self {
         // Each key is parsed once, here, at cold start.
-        let keys = PreparedKey::all(signing_keys);
+        let ring = KeyRing::fixed(signing_keys, token_keys, issuer, lifetimes.access_token);
+        Self::with_keys(
+            clients,
+            grants,
+            clock,
+            Arc::new(LiveKeys::fixed(ring)),
+            issuer,
+            lifetimes,
+        )
+    }
+
+    /// A service over keys that may be re-read while it is warm.
+    pub fn with_keys(
+        clients: Arc<dyn ClientStore>,
+        grants: Arc<dyn GrantStore>,
+        clock: Arc<dyn Clock>,
+        keys: Arc<LiveKeys>,
+        issuer: &str,
+        lifetimes: Lifetimes,
+    ) -> Self {
         Self {
             clients,
             grants,
             clock,
-            signer: AccessTokenSigner::from_prepared(
-                &keys[0],
-                issuer.to_owned(),
-                lifetimes.access_token,
-            ),
-            verifier: AccessTokenVerifier::from_prepared(&keys, issuer),
+            keys,
             issuer: issuer.to_owned(),
-            token_keys,
             lifetimes,
-            published: Published::new(issuer, &keys),
+            metadata: super::discovery::metadata(issuer, None),
             emit_metrics: false,
         }
     }
 
     /// Names the scopes in the metadata document (`scopes_supported`).
     pub fn with_scopes_supported(mut self, scopes: &[String]) -> Self {
-        self.published.metadata = super::discovery::metadata(&self.issuer, Some(scopes));
+        self.metadata = super::discovery::metadata(&self.issuer, Some(scopes));
         self
     }
 
-    /// The metadata (RFC 8414) and JWKS (RFC 7517) documents, built at cold start.
-    pub fn published(&self) -> &Published {
-        &self.published
+    /// The metadata document (RFC 8414), built at cold start.
+    pub fn metadata(&self) -> &str {
+        &self.metadata
+    }
+
+    /// The keys in use now. A request takes them once and uses that copy throughout.
+    pub fn keys(&self) -> Arc<KeyRing> {
+        self.keys.get()
+    }
+
+    /// Re-reads the keys if this instance's copy is due (`live_keys`); every request calls it
+    /// before it uses a key.
+    pub async fn refresh_keys_if_due(&self) {
+        self.keys.refresh_if_due(&self.clock).await;
+    }
+
+    /// Failed re-reads of keys older than the bound since the last call (metrics).
+    pub fn take_stale_key_failures(&self) -> u64 {
+        self.keys.take_stale_failures()
     }
 
     /// The same service over other stores (tests and benchmarks seed their own).
@@ -243,8 +278,9 @@ impl TokenService {
         refresh_token: Secret,
     ) -> Result<TokenResponse, OAuthError> {
         let now = self.clock.now();
-        let access_token = self
-            .signer
+        let keys = self.keys();
+        let signer = keys.signer(now);
+        let access_token = signer
             .sign(
                 &grant.user_id,
                 &grant.client_id,
@@ -258,7 +294,7 @@ impl TokenService {
             })?;
         Ok(TokenResponse {
             access_token: Secret::new(access_token),
-            expires_in: self.signer.lifetime(),
+            expires_in: signer.lifetime(),
             refresh_token,
             scope,
             token_type: "Bearer",

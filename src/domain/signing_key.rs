@@ -5,6 +5,7 @@
 //! Each key is turned into `jsonwebtoken` keys once, at cold start (`prepare`); a key that
 //! cannot be is a configuration error naming its `kid`.
 
+use super::key_ring::KeyState;
 use crate::crypto::b64url_decode;
 use jsonwebtoken::jwk::{Jwk, PublicKeyUse};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey};
@@ -16,20 +17,21 @@ use rsa::traits::PublicKeyParts;
 pub const MIN_RSA_BITS: usize = 2048;
 
 /// A signing key as configured: its id (the `kid` header), algorithm and key bytes: the HS256
-/// secret, or the private key as PKCS#8 DER.
+/// secret, or the private key as PKCS#8 DER; and its state (when it signs).
 #[derive(Clone)]
 pub struct SigningKey {
     pub kid: String,
     pub algorithm: Algorithm,
     pub secret: Vec<u8>,
+    pub state: KeyState,
 }
 
 impl std::fmt::Debug for SigningKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "SigningKey({}, {:?}, [redacted])",
-            self.kid, self.algorithm
+            "SigningKey({}, {:?}, {:?}, [redacted])",
+            self.kid, self.algorithm, self.state
         )
     }
 }
@@ -44,12 +46,19 @@ pub struct PreparedKey {
 }
 
 impl SigningKey {
+    /// An HS256 key that signs from the start.
     pub fn hs256(kid: impl Into<String>, secret: impl Into<Vec<u8>>) -> Self {
         Self {
             kid: kid.into(),
             algorithm: Algorithm::HS256,
             secret: secret.into(),
+            state: KeyState::ALWAYS,
         }
+    }
+
+    /// The same key in another state.
+    pub fn with_state(self, state: KeyState) -> Self {
+        Self { state, ..self }
     }
 
     /// Reads one `SIGNING_KEYS` value: `RS256:<key>` or `ES256:<key>` (a PKCS#8 DER private
@@ -77,6 +86,7 @@ impl SigningKey {
                     kid: kid.to_owned(),
                     algorithm,
                     secret: der,
+                    state: KeyState::ALWAYS,
                 }
             }
         };

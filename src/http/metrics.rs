@@ -28,6 +28,10 @@ pub fn emf_line(
     count("ReuseDetected", report.event == Some(Event::ReuseDetected));
     count("CodeReplays", report.event == Some(Event::CodeReplayed));
     count(
+        "GraceSealsUnopened",
+        report.event == Some(Event::GraceSealUnopened),
+    );
+    count(
         "InvalidClient",
         error.is_some_and(|e| e.code == ErrorCode::InvalidClient),
     );
@@ -39,6 +43,10 @@ pub fn emf_line(
                 ErrorCode::TemporarilyUnavailable | ErrorCode::ServerError
             )
         }),
+    );
+    values.insert(
+        "KeysRefreshFailed".to_owned(),
+        json!(report.stale_key_failures),
     );
     let names: Vec<Value> = values
         .keys()

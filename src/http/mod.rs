@@ -22,11 +22,11 @@ use std::time::Instant;
 pub use crate::domain::discovery::TOKEN_PATH;
 
 /// What a successful request answers.
-enum Answer<'a> {
+enum Answer {
     Tokens(TokenResponse),
     Revoked,
     Introspection(Introspection),
-    Public(&'a str),
+    Public(String),
     Code(CodeIssued),
 }
 
@@ -80,6 +80,7 @@ impl Endpoint {
 /// Answers one Lambda HTTP event. Never fails: every problem becomes an RFC 6749 error answer.
 pub async fn handle(service: &TokenService, request: Request) -> Response<Body> {
     let started = Instant::now();
+    service.refresh_keys_if_due().await;
     let requests_before = service.store_requests();
     let mut report = Report {
         principal: iam_principal(&request),
@@ -96,6 +97,7 @@ pub async fn handle(service: &TokenService, request: Request) -> Response<Body> 
         Err(error) => response::error(error, endpoint.map_or("POST", Endpoint::method)),
     };
     let store_requests = service.store_requests() - requests_before;
+    report.stale_key_failures = service.take_stale_key_failures();
     let latency_us = started.elapsed().as_micros() as u64;
     let error = result.as_ref().err();
     log_request(
@@ -116,12 +118,12 @@ pub async fn handle(service: &TokenService, request: Request) -> Response<Body> 
     response
 }
 
-async fn route<'a>(
-    service: &'a TokenService,
+async fn route(
+    service: &TokenService,
     endpoint: Option<Endpoint>,
     request: &Request,
     report: &mut Report,
-) -> Result<Answer<'a>, OAuthError> {
+) -> Result<Answer, OAuthError> {
     let endpoint = endpoint.ok_or(OAuthError::new(ErrorCode::NotFound, "no such endpoint"))?;
     if request.method().as_str() != endpoint.method() {
         return Err(OAuthError::new(
@@ -139,8 +141,8 @@ async fn route<'a>(
         Endpoint::Introspection => Answer::Introspection(
             introspection::introspect(service, &form()?.token_action(), report).await?,
         ),
-        Endpoint::Metadata => Answer::Public(&service.published().metadata),
-        Endpoint::Jwks => Answer::Public(&service.published().jwks),
+        Endpoint::Metadata => Answer::Public(service.metadata().to_owned()),
+        Endpoint::Jwks => Answer::Public(service.keys().jwks().to_owned()),
         Endpoint::InternalCodes => {
             let body = json::code_request(request.headers(), request.body().as_ref())?;
             Answer::Code(internal_codes::issue(service, body, report).await?)

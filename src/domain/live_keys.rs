@@ -1,0 +1,171 @@
+//! The keys of a warm instance, kept fresh: every instance re-reads its key source (the keys
+//! secret) when its copy is older than a bound, so a key published, activated, retired or
+//! removed there reaches every serving instance within that bound, without a deployment.
+//!
+//! - From 80% of the bound on, the first request starts a re-read in the background and goes on
+//!   with the keys it has: a busy instance never waits for it.
+//! - At the bound, a request waits for the re-read (an idle instance's first request pays one
+//!   Secrets Manager round trip), so no instance serves with keys older than the bound while the
+//!   source answers.
+//! - A failed re-read keeps the keys the instance has, is logged, and is retried in the
+//!   background at most every `RETRY_SECONDS`; failures of a copy older than the bound are
+//!   counted (`stale_failures`), which the metrics turn into `KeysRefreshFailed` and an alarm.
+//!   It never takes the function down.
+//!
+//! Ages are measured on the service's clock, so tests move time instead of sleeping.
+
+use super::key_ring::{KeyMaterial, KeyRing};
+use crate::clock::Clock;
+use async_trait::async_trait;
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::{Arc, RwLock};
+
+/// How long after a failed re-read the next one may start.
+pub const RETRY_SECONDS: i64 = 30;
+
+/// Where an instance reads its keys again (the keys secret). The domain's port: the app
+/// implements it over Secrets Manager.
+#[async_trait]
+pub trait KeySource: Send + Sync {
+    /// The keys as they are now, checked (`KeyMaterial::check`). The error names the source,
+    /// never a value.
+    async fn load(&self) -> Result<KeyMaterial, String>;
+}
+
+/// How an instance refreshes its keys.
+pub struct Refresh {
+    pub source: Arc<dyn KeySource>,
+    /// The bound: no request is served with a copy older than this while the source answers.
+    pub max_age_seconds: i64,
+}
+
+pub struct LiveKeys {
+    ring: RwLock<Arc<KeyRing>>,
+    refresh: Option<Refresh>,
+    /// When the keys in use were read (the service clock's seconds).
+    loaded_at: AtomicI64,
+    /// No re-read starts before this; later than `loaded_at` only after a failure.
+    next_attempt: AtomicI64,
+    /// Held by the one re-read under way.
+    reading: Arc<tokio::sync::Mutex<()>>,
+    issuer: String,
+    access_token_lifetime: i64,
+    stale_failures: AtomicU64,
+}
+
+impl LiveKeys {
+    /// Keys that never change (tests, benchmarks, a run without a source).
+    pub fn fixed(ring: KeyRing) -> Self {
+        Self::new(ring, None, 0, String::new(), 0)
+    }
+
+    pub fn new(
+        ring: KeyRing,
+        refresh: Option<Refresh>,
+        loaded_at: i64,
+        issuer: String,
+        access_token_lifetime: i64,
+    ) -> Self {
+        Self {
+            ring: RwLock::new(Arc::new(ring)),
+            refresh,
+            loaded_at: AtomicI64::new(loaded_at),
+            next_attempt: AtomicI64::new(loaded_at),
+            reading: Arc::new(tokio::sync::Mutex::new(())),
+            issuer,
+            access_token_lifetime,
+            stale_failures: AtomicU64::new(0),
+        }
+    }
+
+    /// The keys to use now: one lock read and a reference count.
+    pub fn get(&self) -> Arc<KeyRing> {
+        self.ring
+            .read()
+            .expect("the key lock is never poisoned")
+            .clone()
+    }
+
+    /// Failed re-reads of a copy older than the bound since the last call (for the metrics).
+    pub fn take_stale_failures(&self) -> u64 {
+        self.stale_failures.swap(0, Ordering::Relaxed)
+    }
+
+    /// Called once per request before it uses any key: re-reads the source if the copy is due.
+    pub async fn refresh_if_due(self: &Arc<Self>, clock: &Arc<dyn Clock>) {
+        let Some(refresh) = &self.refresh else {
+            return;
+        };
+        let bound = refresh.max_age_seconds;
+        let now = clock.now();
+        let loaded_at = self.loaded_at.load(Ordering::Acquire);
+        let next_attempt = self.next_attempt.load(Ordering::Acquire);
+        let age = now - loaded_at;
+        if now < next_attempt || age * 5 < bound * 4 {
+            return;
+        }
+        // Past the bound, and the last attempt did not fail: this request waits for fresh keys
+        // (or for the re-read another request started).
+        let must_wait = age >= bound && next_attempt <= loaded_at;
+        let guard = match self.reading.clone().try_lock_owned() {
+            Ok(guard) => guard,
+            Err(_) if must_wait => {
+                let _ = self.reading.lock().await;
+                return;
+            }
+            Err(_) => return,
+        };
+        if self.loaded_at.load(Ordering::Acquire) != loaded_at {
+            return; // another request just re-read them
+        }
+        if must_wait {
+            self.reload(clock.as_ref()).await;
+            drop(guard);
+        } else {
+            let keys = self.clone();
+            let clock = clock.clone();
+            tokio::spawn(async move {
+                keys.reload(clock.as_ref()).await;
+                drop(guard);
+            });
+        }
+    }
+
+    /// Reads the source once; the caller holds `reading`.
+    async fn reload(&self, clock: &dyn Clock) {
+        let Some(refresh) = &self.refresh else {
+            return;
+        };
+        let outcome = refresh.source.load().await;
+        let now = clock.now();
+        match outcome {
+            Ok(material) => {
+                let unpublished = material.active_without_publication(self.get().material(), now);
+                if !unpublished.is_empty() {
+                    tracing::error!(
+                        kids = unpublished.join(","),
+                        "keys became active without being published first: instances that \
+                         have not read them yet refuse what they sign (README, Rotate a key)"
+                    );
+                }
+                let ring = KeyRing::build(material, &self.issuer, self.access_token_lifetime);
+                *self.ring.write().expect("the key lock is never poisoned") = Arc::new(ring);
+                self.next_attempt.store(now, Ordering::Release);
+                self.loaded_at.store(now, Ordering::Release);
+                tracing::debug!("keys re-read");
+            }
+            Err(why) => {
+                let age = now - self.loaded_at.load(Ordering::Acquire);
+                self.next_attempt
+                    .store(now + RETRY_SECONDS, Ordering::Release);
+                if age >= refresh.max_age_seconds {
+                    self.stale_failures.fetch_add(1, Ordering::Relaxed);
+                }
+                tracing::error!(
+                    age_seconds = age,
+                    "re-reading the keys failed; keeping the keys this instance has: {why}"
+                );
+            }
+        }
+    }
+}
