@@ -5,6 +5,7 @@ use super::access_token::{AccessTokenSigner, AccessTokenVerifier, PreparedKey, S
 use super::client_auth::authenticate;
 use super::discovery::Published;
 use super::error::OAuthError;
+use super::internal_callers::InternalCallers;
 use super::model::{GrantRecord, GrantType};
 use super::{authorization_code, refresh};
 use crate::clock::Clock;
@@ -131,6 +132,8 @@ pub struct TokenService {
     pub(crate) lifetimes: Lifetimes,
     pub(crate) published: Published,
     pub(crate) emit_metrics: bool,
+    /// Who may issue codes through the internal route: no one until configured.
+    pub(crate) internal_callers: InternalCallers,
 }
 
 impl TokenService {
@@ -161,6 +164,7 @@ impl TokenService {
             lifetimes,
             published: Published::new(issuer, &keys),
             emit_metrics: false,
+            internal_callers: InternalCallers::default(),
         }
     }
 
@@ -168,6 +172,16 @@ impl TokenService {
     pub fn with_scopes_supported(mut self, scopes: &[String]) -> Self {
         self.published.metadata = super::discovery::metadata(&self.issuer, Some(scopes));
         self
+    }
+
+    /// Opens the internal code route to these callers.
+    pub fn with_internal_callers(mut self, callers: InternalCallers) -> Self {
+        self.internal_callers = callers;
+        self
+    }
+
+    pub fn internal_callers(&self) -> &InternalCallers {
+        &self.internal_callers
     }
 
     /// The metadata (RFC 8414) and JWKS (RFC 7517) documents, built at cold start.
