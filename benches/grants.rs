@@ -6,6 +6,7 @@ use chatroom_token::crypto::grant_token::TokenKeys;
 use chatroom_token::domain::access_token::SigningKey;
 use chatroom_token::domain::code_issuer::{issue_code, CodeRequest};
 use chatroom_token::domain::model::{Client, GrantType, SecretHash};
+use chatroom_token::domain::pkce::PkcePolicy;
 use chatroom_token::domain::port::ClientRegistry;
 use chatroom_token::domain::scope::Scope;
 use chatroom_token::domain::service::{Lifetimes, TokenService};
@@ -52,6 +53,7 @@ fn setup(runtime: &tokio::runtime::Runtime) -> (TokenService, Arc<MemoryStore>) 
             grant_types: vec![GrantType::AuthorizationCode, GrantType::RefreshToken],
             enabled: true,
             may_introspect: false,
+            pkce: PkcePolicy::Optional,
             created_at: 0,
         }))
         .unwrap();

@@ -10,6 +10,7 @@ use crate::domain::code_issuer::{pending_grant, CodeRequest};
 use crate::domain::key_ring::KeyRing;
 use crate::domain::live_keys::{KeySource, LiveKeys, Refresh};
 use crate::domain::model::{Client, GrantRecord, GrantType, SecretHash};
+use crate::domain::pkce::PkcePolicy;
 use crate::domain::port::{ClientRegistry, ClientStore, GrantStore};
 use crate::domain::scope::Scope;
 use crate::domain::service::TokenService;
@@ -116,6 +117,7 @@ pub async fn build_service_with_source(
         &config.issuer,
         config.lifetimes,
     );
+    let service = service.with_internal_callers(config.internal_callers.clone());
     Ok(match &config.scopes_supported {
         Some(scopes) => service.with_scopes_supported(scopes),
         None => service,
@@ -165,6 +167,8 @@ async fn seed_demo(
         grant_types: vec![GrantType::AuthorizationCode, GrantType::RefreshToken],
         enabled: true,
         may_introspect: false,
+        // The API document's flow: the demo code carries no challenge.
+        pkce: PkcePolicy::Optional,
         created_at: now,
     };
     let seeding_failed = |e| StartupError(format!("seeding the demo grants failed: {e}"));

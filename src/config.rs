@@ -3,6 +3,7 @@
 
 use crate::crypto::secret::Secret;
 use crate::domain::access_token::SigningKey;
+use crate::domain::internal_callers::InternalCallers;
 use crate::domain::key_ring::{GrantKey, KeyMaterial, KeyState};
 use crate::domain::service::Lifetimes;
 use std::fmt;
@@ -28,6 +29,8 @@ pub struct Config {
     pub scopes_supported: Option<Vec<String>>,
     pub lifetimes: Lifetimes,
     pub store: StoreConfig,
+    /// Who may call `POST /internal/codes`, on which API.
+    pub internal_callers: InternalCallers,
 }
 
 /// Names the keys, never shows them.
@@ -40,6 +43,7 @@ impl std::fmt::Debug for Config {
             .field("scopes_supported", &self.scopes_supported)
             .field("lifetimes", &self.lifetimes)
             .field("store", &self.store)
+            .field("internal_callers", &self.internal_callers)
             .finish()
     }
 }
@@ -165,6 +169,7 @@ impl Config {
             scopes_supported,
             lifetimes,
             store,
+            internal_callers: internal_callers(&env)?,
         })
     }
 }
@@ -308,6 +313,23 @@ pub fn key_material(
     Ok(KeyMaterial { signing, grant })
 }
 
+/// The internal route's allowlist: unset or empty closes the route; a list needs the API id too,
+/// since only that API's IAM context is believed.
+fn internal_callers(env: &Env) -> Result<InternalCallers, ConfigError> {
+    const PRINCIPALS: &str = "INTERNAL_CODES_PRINCIPALS";
+    const API_ID: &str = "INTERNAL_CODES_API_ID";
+    let api_id = env.optional(API_ID).unwrap_or_default();
+    let callers = InternalCallers::parse(&api_id, &env.optional(PRINCIPALS).unwrap_or_default())
+        .map_err(|why| invalid(PRINCIPALS, why))?;
+    if !callers.is_closed() && api_id.is_empty() {
+        return Err(invalid(
+            API_ID,
+            format!("is required when {PRINCIPALS} is set"),
+        ));
+    }
+    Ok(callers)
+}
+
 fn demo(env: &Env) -> Result<Option<Demo>, ConfigError> {
     let Some(client_id) = env.optional("DEMO_CLIENT_ID") else {
         return Ok(None);
@@ -364,6 +386,10 @@ mod tests {
             ("REFRESH_GRACE_SECONDS", "-1".to_owned()),
             ("KEYS_REFRESH_SECONDS", "5".to_owned()),
             ("TOKEN_STORE", "postgres".to_owned()),
+            (
+                "INTERNAL_CODES_PRINCIPALS",
+                "arn:aws:iam::123456789012:root".to_owned(),
+            ),
         ] {
             let mut vars = base();
             vars.insert(name, value);
@@ -389,6 +415,19 @@ mod tests {
         assert!(printed.contains("k1"));
         assert!(!printed.contains("ssssssss"));
         assert!(!printed.contains("tttttttt"));
+    }
+
+    #[test]
+    fn the_internal_route_is_closed_unless_configured_and_needs_its_api() {
+        assert!(load(&base()).unwrap().internal_callers.is_closed());
+        let mut vars = base();
+        vars.insert(
+            "INTERNAL_CODES_PRINCIPALS",
+            "arn:aws:iam::123456789012:role/Consent".to_owned(),
+        );
+        assert_eq!(load(&vars).unwrap_err().variable, "INTERNAL_CODES_API_ID");
+        vars.insert("INTERNAL_CODES_API_ID", "abcdef1234".to_owned());
+        assert!(!load(&vars).unwrap().internal_callers.is_closed());
     }
 
     #[test]

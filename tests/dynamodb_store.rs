@@ -202,6 +202,26 @@ async fn a_lost_answer_retried_by_the_sdk_is_our_own_write() {
     backend.tables.cleanup().await;
 }
 
+/// The consent page's code: DynamoDB applies the PutItem and its answer is lost. The SDK's retry
+/// finds the grant holding this very code: the page gets that code (not a 500), and it redeems.
+#[tokio::test]
+async fn a_lost_answer_to_issuing_a_code_is_our_own_write() {
+    let backend = Instrumented::new();
+    let h = Harness::standard(&backend).await;
+    h.clients.find_client(CLIENT_ID).await.unwrap(); // warm the client cache
+    backend.log.take();
+
+    backend.log.inject("PutItem", Injection::LoseNextAnswer);
+    let reply = h
+        .call(internal_codes_request(&internal_code_body(), true))
+        .await;
+    assert_eq!(reply.status, 200, "{}", reply.raw);
+    assert_eq!(backend.log.take(), ["PutItem", "PutItem"], "one retry");
+    let code = reply.body["code"].as_str().unwrap();
+    h.redeem_verified(code).await.assert_ok();
+    backend.tables.cleanup().await;
+}
+
 #[tokio::test]
 async fn throttling_is_503_with_retry_after_and_writes_nothing() {
     let backend = Instrumented::new();

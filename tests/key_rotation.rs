@@ -12,6 +12,7 @@ use chatroom_token::crypto::grant_token::{GrantId, TokenKeys, TokenKind};
 use chatroom_token::domain::code_issuer::{issue_code, CodeRequest};
 use chatroom_token::domain::live_keys::{KeySource, RETRY_SECONDS};
 use chatroom_token::domain::model::{Client, GrantType, SecretHash};
+use chatroom_token::domain::pkce::PkcePolicy;
 use chatroom_token::domain::port::ClientRegistry;
 use chatroom_token::domain::scope::Scope;
 use chatroom_token::domain::service::TokenService;
@@ -90,6 +91,8 @@ impl Fleet {
                     grant_types,
                     enabled: true,
                     may_introspect,
+                    // The codes here are issued without a challenge.
+                    pkce: PkcePolicy::Optional,
                     created_at: 0,
                 })
                 .await

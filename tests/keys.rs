@@ -9,6 +9,7 @@ use chatroom_token::crypto::grant_token::TokenKeys;
 use chatroom_token::domain::access_token::{AccessTokenVerifier, VerifyError};
 use chatroom_token::domain::code_issuer::{issue_code, CodeRequest};
 use chatroom_token::domain::model::{Client, GrantType, SecretHash};
+use chatroom_token::domain::pkce::PkcePolicy;
 use chatroom_token::domain::port::ClientRegistry;
 use chatroom_token::domain::scope::Scope;
 use chatroom_token::http::handle;
@@ -51,6 +52,7 @@ async fn access_token(signing_keys: &str) -> String {
             grant_types: vec![GrantType::AuthorizationCode],
             enabled: true,
             may_introspect: false,
+            pkce: PkcePolicy::Optional,
             created_at: 0,
         })
         .await

@@ -1,5 +1,7 @@
 //! What `template.yaml` promises about keys, limits and alarms, checked against the code.
 
+use chatroom_token::domain::discovery::INTERNAL_CODES_PATH;
+use chatroom_token::domain::internal_callers::INTERNAL_CODES_ROUTE_KEY;
 use chatroom_token::domain::service::Report;
 use chatroom_token::http::metrics::{emf_line, NAMESPACE};
 use serde_yaml_ng::Value;
@@ -130,26 +132,70 @@ fn every_endpoint_is_routed() {
     }
 }
 
-/// The internal route, and only it, is behind IAM authorization; the stack says what to allow.
+/// The internal route, and only it, is behind IAM authorization, on an API of its own whose id
+/// the function is given (the only IAM context it believes); the stack says what to allow.
 #[test]
 fn only_the_internal_route_needs_an_iam_signature() {
     let template = template();
-    assert_eq!(
-        template["Resources"]["TokenApi"]["Properties"]["Auth"]["EnableIamAuthorizer"],
-        true
-    );
+    let resources = &template["Resources"];
     for (name, event) in function()["Events"].as_mapping().unwrap() {
         let path = event["Properties"]["Path"].as_str().unwrap();
-        let authorizer = &event["Properties"]["Auth"]["Authorizer"];
-        if path == chatroom_token::domain::discovery::INTERNAL_CODES_PATH {
-            assert_eq!(authorizer, "AWS_IAM", "{name:?}");
-        } else {
-            assert!(authorizer.is_null(), "{name:?} {path} must stay public");
-        }
+        assert_ne!(path, INTERNAL_CODES_PATH, "{name:?} is on the public API");
+        assert!(
+            event["Properties"]["Auth"].is_null(),
+            "{name:?} {path} must stay public"
+        );
     }
+    let route = &resources["InternalCodesRoute"]["Properties"];
+    assert_eq!(route["RouteKey"], INTERNAL_CODES_ROUTE_KEY);
+    assert_eq!(route["AuthorizationType"], "AWS_IAM");
+    assert!(is_ref(&route["ApiId"], "InternalApi"));
+    let variables = &function()["Environment"]["Variables"];
+    assert!(is_ref(&variables["INTERNAL_CODES_API_ID"], "InternalApi"));
+    assert!(is_ref(
+        &variables["INTERNAL_CODES_PRINCIPALS"],
+        "InternalCodesPrincipals"
+    ));
+    assert_eq!(
+        template["Parameters"]["InternalCodesPrincipals"]["Default"],
+        ""
+    );
     let arn =
         serde_yaml_ng::to_string(&template["Outputs"]["InternalCodesInvokeArn"]["Value"]).unwrap();
-    assert!(arn.contains("/*/POST/internal/codes"), "{arn}");
+    assert!(
+        arn.contains("${InternalApi}/*/POST/internal/codes"),
+        "{arn}"
+    );
+}
+
+/// Whoever may invoke the function can hand it any event, IAM context included: only API
+/// Gateway may, and only from this stack's APIs (SAM scopes the public routes' permissions the
+/// same way).
+#[test]
+fn only_api_gateway_may_invoke_the_function_and_only_from_its_api() {
+    let template = template();
+    let permissions: Vec<&Value> = template["Resources"]
+        .as_mapping()
+        .unwrap()
+        .values()
+        .filter(|r| r["Type"] == "AWS::Lambda::Permission")
+        .collect();
+    assert_eq!(permissions.len(), 1);
+    let permission = &permissions[0]["Properties"];
+    assert_eq!(permission["Principal"], "apigateway.amazonaws.com");
+    let source = serde_yaml_ng::to_string(&permission["SourceArn"]).unwrap();
+    assert!(
+        source.contains("${InternalApi}/*/POST/internal/codes"),
+        "{source}"
+    );
+    // Nor does any role or policy of the stack grant it.
+    let text = std::fs::read_to_string("template.yaml").unwrap();
+    let grants = text
+        .lines()
+        .filter(|line| !line.trim_start().starts_with('#'))
+        .filter(|line| line.contains("lambda:InvokeFunction") || line.contains("lambda:*"))
+        .count();
+    assert_eq!(grants, 1, "API Gateway's permission only");
 }
 
 /// Every deploy publishes a version behind `live` and shifts traffic to it with CodeDeploy,

@@ -76,7 +76,11 @@ async fn operators_register_an_app_issue_a_code_and_revoke_a_user() {
         "chat_read user_info_read",
         "--redirect-uri",
         REDIRECT_URI,
+        // Its codes are issued below without a challenge, as in the API document's flow.
+        "--pkce",
+        "optional",
     ]);
+    assert_eq!(created["pkce"], "optional");
     let id = created["client_id"].as_str().unwrap().to_owned();
     let secret = created["client_secret"].as_str().unwrap().to_owned();
     assert!(secret.len() >= 43, "256 bits");
@@ -205,6 +209,45 @@ async fn operators_register_an_app_issue_a_code_and_revoke_a_user() {
         .unwrap();
 }
 
+/// A client registered without `--pkce` gets codes only with an S256 challenge: `tokenctl
+/// codes issue` (the internal route's step) refuses none and `plain` with the fixed text.
+#[tokio::test]
+async fn codes_need_an_s256_challenge_unless_the_client_allows_less() {
+    let ctl = Ctl {
+        table: unique_table_name(),
+    };
+    ctl.ok(&["tables", "create"]);
+    let created = ctl.json(&["clients", "create", "--name", "app", "--scope", "chat_read"]);
+    assert_eq!(created["pkce"], "s256");
+    let id = created["client_id"].as_str().unwrap().to_owned();
+    let issue = |extra: &[&str]| {
+        let mut args = vec!["codes", "issue", "--client", id.as_str(), "--user", USER_ID];
+        args.extend(["--scope", "chat_read"]);
+        args.extend(extra);
+        ctl.run(&args)
+    };
+    for extra in [
+        &[][..],
+        &[
+            "--code-challenge",
+            VERIFIER,
+            "--code-challenge-method",
+            "plain",
+        ][..],
+    ] {
+        let refused = issue(extra);
+        assert_eq!(refused.status.code(), Some(2), "{extra:?}");
+        let message = String::from_utf8_lossy(&refused.stderr);
+        assert!(message.contains("S256"), "{message}");
+    }
+    assert!(issue(&["--code-challenge", S256_CHALLENGE])
+        .status
+        .success());
+    chatroom_token::store::dynamodb::table::delete_table(&sdk_client(), &ctl.table)
+        .await
+        .unwrap();
+}
+
 #[tokio::test]
 async fn bad_input_missing_things_and_store_failures_have_distinct_exit_codes() {
     let ctl = Ctl {
@@ -235,6 +278,10 @@ async fn bad_input_missing_things_and_store_failures_have_distinct_exit_codes() 
     assert_eq!(missing.status.code(), Some(3));
     let bad_grant = ctl.run(&["grants", "revoke", "--grant", "not-an-id"]);
     assert_eq!(bad_grant.status.code(), Some(2));
+    let bad_pkce = ctl.run(&[
+        "clients", "create", "--name", "x", "--scope", "a", "--pkce", "none",
+    ]);
+    assert_eq!(bad_pkce.status.code(), Some(2));
 
     // No credentials anywhere: a clear message and exit 1, not a hang or a panic.
     let no_credentials = Command::new(env!("CARGO_BIN_EXE_tokenctl"))

@@ -34,6 +34,8 @@ pub enum IssueCodeError {
     TooLong,
     RedirectUriNotRegistered,
     MalformedChallenge,
+    /// No challenge, or `plain`, for a client not registered to allow it.
+    ChallengeNotAllowed,
     Store(StoreError),
 }
 
@@ -52,6 +54,9 @@ impl IssueCodeError {
             }
             Self::RedirectUriNotRegistered => "the redirect URI is not registered for the client",
             Self::MalformedChallenge => "the code challenge is not 43-128 unreserved characters",
+            Self::ChallengeNotAllowed => {
+                "the client must send a code challenge with the S256 method"
+            }
             Self::Store(_) => return None,
         })
     }
@@ -165,6 +170,9 @@ fn check_request(client: &Client, request: &CodeRequest) -> Result<(), IssueCode
         if !valid_challenge(&challenge.value) {
             return Err(IssueCodeError::MalformedChallenge);
         }
+    }
+    if !client.pkce.allows(request.challenge.as_ref()) {
+        return Err(IssueCodeError::ChallengeNotAllowed);
     }
     Ok(())
 }

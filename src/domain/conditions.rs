@@ -4,6 +4,13 @@
 use super::port::{Redemption, Revocation, Rotation};
 use crate::domain::model::GrantRecord;
 
+/// A new grant found its id taken. If the record there holds this very code, it is this
+/// request's own write, applied before its answer was lost (the SDK retried the write): the code
+/// was never shown to anyone else, so only this request can know it. Anything else is a collision.
+pub fn is_own_issue(existing: &GrantRecord, issued: &GrantRecord) -> bool {
+    existing.code_hash.matches(&issued.code_hash)
+}
+
 pub fn redemption_applies(record: &GrantRecord, r: &Redemption) -> bool {
     let redirect_ok = match (&record.redirect_uri, &r.redirect_uri) {
         (None, _) => true,

@@ -7,6 +7,7 @@ pub mod code_issuer;
 pub mod conditions;
 pub mod discovery;
 pub mod error;
+pub mod internal_callers;
 pub mod internal_codes;
 pub mod introspection;
 pub mod key_ring;

@@ -1,6 +1,6 @@
 //! The records the grant logic reads and the stores keep.
 
-use super::pkce::CodeChallenge;
+use super::pkce::{CodeChallenge, PkcePolicy};
 use super::scope::Scope;
 use crate::crypto::grant_token::{GrantId, TokenHash};
 use crate::crypto::{constant_time_eq, sha256};
@@ -65,6 +65,8 @@ pub struct Client {
     pub enabled: bool,
     /// May call the introspection endpoint (RFC 7662): resource servers, not ordinary apps.
     pub may_introspect: bool,
+    /// What the client's codes must carry; S256 unless registered otherwise.
+    pub pkce: PkcePolicy,
     pub created_at: i64,
 }
 

@@ -25,6 +25,48 @@ impl ChallengeMethod {
     }
 }
 
+/// What a client's codes must carry (RFC 7636), fixed when the client is registered. RFC 9700
+/// recommends S256 for every client, so that is the default; each looser level allows one more
+/// thing than the one before, for apps that cannot do better.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
+pub enum PkcePolicy {
+    /// A challenge, with the S256 method.
+    #[default]
+    S256,
+    /// Also no challenge at all: a confidential web backend, as in the API document's flow.
+    Optional,
+    /// Also the `plain` method, which protects nothing once the authorization request leaks.
+    Plain,
+}
+
+impl PkcePolicy {
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "s256" => Some(Self::S256),
+            "optional" => Some(Self::Optional),
+            "plain" => Some(Self::Plain),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::S256 => "s256",
+            Self::Optional => "optional",
+            Self::Plain => "plain",
+        }
+    }
+
+    /// Whether a code may be issued with this challenge (or none).
+    pub fn allows(self, challenge: Option<&CodeChallenge>) -> bool {
+        match challenge.map(|c| c.method) {
+            Some(ChallengeMethod::S256) => true,
+            None => self >= Self::Optional,
+            Some(ChallengeMethod::Plain) => self >= Self::Plain,
+        }
+    }
+}
+
 /// The challenge a code was issued with.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CodeChallenge {

@@ -145,7 +145,9 @@ pub trait ClientRegistry: ClientStore {
 
 #[async_trait]
 pub trait GrantStore: Send + Sync {
-    /// Stores a new pending grant with its authorization code. `AlreadyExists` if the id is taken.
+    /// Stores a new pending grant with its authorization code. `AlreadyExists` if the id is taken
+    /// by another grant. Storing the same code again succeeds and changes nothing: a retry after
+    /// a lost answer finds its own write (`conditions::is_own_issue`), not a collision.
     async fn issue_code(&self, grant: &GrantRecord) -> Result<(), StoreError>;
 
     /// Redeems the code once: activates the grant and installs its first refresh token. Returns

@@ -4,6 +4,7 @@
 use super::access_token::SigningKey;
 use super::client_auth::authenticate;
 use super::error::OAuthError;
+use super::internal_callers::InternalCallers;
 use super::key_ring::KeyRing;
 use super::live_keys::LiveKeys;
 use super::model::{GrantRecord, GrantType};
@@ -136,6 +137,8 @@ pub struct TokenService {
     /// The metadata document (RFC 8414), built once.
     pub(crate) metadata: String,
     pub(crate) emit_metrics: bool,
+    /// Who may issue codes through the internal route: no one until configured.
+    pub(crate) internal_callers: InternalCallers,
 }
 
 impl TokenService {
@@ -180,6 +183,7 @@ impl TokenService {
             lifetimes,
             metadata: super::discovery::metadata(issuer, None),
             emit_metrics: false,
+            internal_callers: InternalCallers::default(),
         }
     }
 
@@ -208,6 +212,16 @@ impl TokenService {
     /// Failed re-reads of keys older than the bound since the last call (metrics).
     pub fn take_stale_key_failures(&self) -> u64 {
         self.keys.take_stale_failures()
+    }
+
+    /// Opens the internal code route to these callers.
+    pub fn with_internal_callers(mut self, callers: InternalCallers) -> Self {
+        self.internal_callers = callers;
+        self
+    }
+
+    pub fn internal_callers(&self) -> &InternalCallers {
+        &self.internal_callers
     }
 
     /// The same service over other stores (tests and benchmarks seed their own).

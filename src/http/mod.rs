@@ -11,6 +11,7 @@ use crate::domain::discovery::{
     INTERNAL_CODES_PATH, INTROSPECTION_PATH, JWKS_PATH, METADATA_PATH, REVOCATION_PATH,
 };
 use crate::domain::error::{ErrorCode, OAuthError};
+use crate::domain::internal_callers::Caller;
 use crate::domain::internal_codes::{self, CodeIssued};
 use crate::domain::introspection::{self, Introspection};
 use crate::domain::revocation;
@@ -43,16 +44,16 @@ enum Endpoint {
 }
 
 impl Endpoint {
-    /// The endpoint at `path`. The internal route exists only for a request that carries an IAM
-    /// principal in the request context API Gateway adds: for any other it is an unknown path.
-    fn at(path: &str, iam_principal: Option<&str>) -> Option<Self> {
+    /// The endpoint at `path`. The internal route exists only for a caller the service admits
+    /// (`internal_callers`): for any other it is an unknown path, answered exactly so.
+    fn at(path: &str, internal_caller: bool) -> Option<Self> {
         Some(match path {
             TOKEN_PATH => Self::Token,
             REVOCATION_PATH => Self::Revocation,
             INTROSPECTION_PATH => Self::Introspection,
             METADATA_PATH => Self::Metadata,
             JWKS_PATH => Self::Jwks,
-            INTERNAL_CODES_PATH if iam_principal.is_some() => Self::InternalCodes,
+            INTERNAL_CODES_PATH if internal_caller => Self::InternalCodes,
             _ => return None,
         })
     }
@@ -86,7 +87,8 @@ pub async fn handle(service: &TokenService, request: Request) -> Response<Body> 
         principal: iam_principal(&request),
         ..Report::default()
     };
-    let endpoint = Endpoint::at(endpoint_path(&request), report.principal.as_deref());
+    let admitted = iam_caller(&request).is_some_and(|c| service.internal_callers().admit(&c));
+    let endpoint = Endpoint::at(endpoint_path(&request), admitted);
     let result = route(service, endpoint, &request, &mut report).await;
     let response = match &result {
         Ok(Answer::Tokens(tokens)) => response::success(tokens),
@@ -151,15 +153,30 @@ async fn route(
 }
 
 /// The caller's IAM identity, as API Gateway puts it in the request context of a route with
-/// IAM authorization (after checking the SigV4 signature). Nothing a caller sends in a header,
-/// the path or the body can put it there.
-fn iam_principal(request: &Request) -> Option<String> {
+/// IAM authorization (after checking the SigV4 signature), with the API and route that admitted
+/// it. Nothing a caller sends in a header, the path or the body can put it there; whoever may
+/// invoke the function directly (`lambda:InvokeFunction`) can write any event, so the template
+/// grants that to API Gateway alone.
+fn iam_caller(request: &Request) -> Option<Caller<'_>> {
     match request.request_context_ref()? {
-        RequestContext::ApiGatewayV2(context) => {
-            context.authorizer.as_ref()?.iam.as_ref()?.user_arn.clone()
-        }
+        RequestContext::ApiGatewayV2(context) => Some(Caller {
+            api_id: context.apiid.as_deref(),
+            route_key: context.route_key.as_deref(),
+            principal_arn: context
+                .authorizer
+                .as_ref()?
+                .iam
+                .as_ref()?
+                .user_arn
+                .as_deref()?,
+        }),
         _ => None,
     }
+}
+
+/// Logged, whether the caller was admitted or not: who issued a code, or who tried.
+fn iam_principal(request: &Request) -> Option<String> {
+    iam_caller(request).map(|caller| caller.principal_arn.to_owned())
 }
 
 /// The request path without any API Gateway stage prefix. REST (v1) events give it without the

@@ -6,8 +6,8 @@
 
 use crate::crypto::grant_token::GrantId;
 use crate::domain::conditions::{
-    apply_redemption, apply_revocation, apply_rotation, redemption_applies, revocation_applies,
-    rotation_applies,
+    apply_redemption, apply_revocation, apply_rotation, is_own_issue, redemption_applies,
+    revocation_applies, rotation_applies,
 };
 use crate::domain::model::{Client, GrantRecord};
 use crate::domain::port::{
@@ -75,8 +75,10 @@ impl ClientRegistry for MemoryStore {
 impl GrantStore for MemoryStore {
     async fn issue_code(&self, grant: &GrantRecord) -> Result<(), StoreError> {
         let mut grants = self.grants.lock().expect("grant map poisoned");
-        if grants.contains_key(&grant.grant_id) {
-            return Err(StoreError::AlreadyExists);
+        match grants.get(&grant.grant_id) {
+            Some(existing) if is_own_issue(existing, grant) => return Ok(()),
+            Some(_) => return Err(StoreError::AlreadyExists),
+            None => {}
         }
         grants.insert(grant.grant_id, grant.clone());
         Ok(())

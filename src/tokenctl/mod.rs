@@ -12,7 +12,7 @@ use crate::crypto::grant_token::{GrantId, TokenKeys};
 use crate::crypto::{b64url, random_bytes};
 use crate::domain::code_issuer::{issue_code, CodeRequest, IssueCodeError};
 use crate::domain::model::{Client, GrantType, SecretHash};
-use crate::domain::pkce::{ChallengeMethod, CodeChallenge};
+use crate::domain::pkce::{ChallengeMethod, CodeChallenge, PkcePolicy};
 use crate::domain::port::{ClientRegistry, ClientStore, StoreError};
 use crate::domain::redirect_uri::is_registrable;
 use crate::domain::revocation::revoke_grant;
@@ -72,6 +72,11 @@ enum ClientsCommand {
         /// for ordinary apps).
         #[arg(long)]
         introspect: bool,
+        /// What the app's codes must carry: s256 (default: an S256 challenge), optional (also
+        /// none: confidential web backends), plain (also the plain method; RFC 9700 advises
+        /// against it).
+        #[arg(long, default_value = "s256")]
+        pkce: String,
     },
     /// Replace an app's secret; prints the new one. The old one stops working within the
     /// function's client cache lifetime (CLIENT_CACHE_SECONDS).
@@ -279,7 +284,10 @@ async fn clients(
             redirect_uris,
             grant_types,
             introspect,
+            pkce,
         } => {
+            let pkce = PkcePolicy::parse(&pkce)
+                .ok_or_else(|| bad("--pkce must be s256, optional or plain"))?;
             let grant_types = if grant_types.is_empty() && introspect {
                 // A resource server: it introspects, and redeems no code.
                 vec![]
@@ -311,6 +319,7 @@ async fn clients(
                 grant_types,
                 enabled: true,
                 may_introspect: introspect,
+                pkce,
                 created_at: SystemClock.now(),
             };
             store.put_client(&client).await?;

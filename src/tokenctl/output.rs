@@ -114,6 +114,7 @@ fn client_json(c: &Client) -> Value {
         "redirect_uris": c.redirect_uris,
         "grant_types": c.grant_types.iter().map(|g| g.as_str()).collect::<Vec<_>>(),
         "introspect": c.may_introspect,
+        "pkce": c.pkce.as_str(),
         "created_at": c.created_at,
     })
 }

@@ -4,9 +4,6 @@ use crate::support::*;
 use chatroom_token::domain::pkce::{ChallengeMethod, CodeChallenge};
 use serde_json::json;
 
-const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
-const S256_CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
-
 fn s256() -> Option<CodeChallenge> {
     Some(CodeChallenge {
         method: ChallengeMethod::S256,

@@ -55,6 +55,7 @@ macro_rules! all_tests {
             requests::both_authentication_methods_at_once_are_refused,
             requests::error_bodies_never_echo_what_was_sent,
             store::records_round_trip_unchanged,
+            store::issuing_the_same_code_again_is_its_own_write,
             store::a_code_redeems_once_and_the_refusal_returns_the_record,
             store::redemption_conditions_each_refuse,
             store::a_rotation_applies_once_and_installs_the_successor,
@@ -77,7 +78,9 @@ macro_rules! all_tests {
             discovery::the_jwks_publishes_no_symmetric_secret,
             internal_codes::an_iam_caller_gets_a_code_that_redeems,
             internal_codes::without_the_iam_context_the_route_does_not_exist,
+            internal_codes::only_allowlisted_principals_through_the_configured_route_get_a_code,
             internal_codes::the_issuers_checks_refuse_bad_requests,
+            internal_codes::pkce_is_s256_unless_the_client_is_registered_for_less,
         );
     };
     (@each $backend:expr, $cleanup:expr; $($module:ident :: $name:ident),* $(,)?) => {

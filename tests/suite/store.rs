@@ -77,14 +77,37 @@ pub async fn records_round_trip_unchanged(backend: &impl Backend) {
         .await
         .unwrap()
         .is_none());
+    // Another code under a taken id is a collision, and the record stays as it was.
+    let (other, _) = pending(h.start);
+    let collision = GrantRecord {
+        grant_id: record.grant_id,
+        ..other
+    };
     assert!(matches!(
-        h.grants.issue_code(&record).await,
+        h.grants.issue_code(&collision).await,
         Err(StoreError::AlreadyExists)
     ));
+    assert_eq!(
+        h.grants.find_grant(&record.grant_id).await.unwrap(),
+        Some(record.clone())
+    );
     let client = h.clients.find_client(CLIENT_ID).await.unwrap().unwrap();
     assert_eq!(client.id, CLIENT_ID);
     assert!(client.secret_hash.verifies(CLIENT_SECRET));
     assert!(h.clients.find_client("nobody").await.unwrap().is_none());
+}
+
+/// The SDK retries a write whose answer was lost: the retry finds the grant its first attempt
+/// stored, with this very code, and succeeds without changing it.
+pub async fn issuing_the_same_code_again_is_its_own_write(backend: &impl Backend) {
+    let h = Harness::standard(backend).await;
+    let (record, _) = pending(h.start);
+    h.grants.issue_code(&record).await.unwrap();
+    h.grants.issue_code(&record).await.unwrap();
+    assert_eq!(
+        h.grants.find_grant(&record.grant_id).await.unwrap(),
+        Some(record)
+    );
 }
 
 pub async fn a_code_redeems_once_and_the_refusal_returns_the_record(backend: &impl Backend) {

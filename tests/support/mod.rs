@@ -14,8 +14,9 @@ use chatroom_token::crypto::grant_token::TokenKeys;
 use chatroom_token::crypto::secret::Secret;
 use chatroom_token::domain::access_token::{AccessTokenVerifier, SigningKey};
 use chatroom_token::domain::code_issuer::{issue_code, CodeRequest};
+use chatroom_token::domain::internal_callers::InternalCallers;
 use chatroom_token::domain::model::{Client, GrantType, SecretHash};
-use chatroom_token::domain::pkce::CodeChallenge;
+use chatroom_token::domain::pkce::{CodeChallenge, PkcePolicy};
 use chatroom_token::domain::port::{ClientRegistry, GrantStore};
 use chatroom_token::domain::scope::Scope;
 use chatroom_token::domain::service::{Lifetimes, TokenService};
@@ -39,6 +40,13 @@ pub use chatroom_token::domain::discovery::{
     INTROSPECTION_PATH as INTROSPECT_PATH, REVOCATION_PATH as REVOKE_PATH,
 };
 pub const FORM: &str = "application/x-www-form-urlencoded";
+/// The API and the consent page's role the suite's service admits on the internal route: those
+/// of `events/http-v2-internal-codes-iam.json` (and of Cargo.toml's local environment).
+pub const INTERNAL_API_ID: &str = "abcdef1234";
+pub const CONSENT_ROLE: &str = "arn:aws:iam::123456789012:role/consent-page";
+/// RFC 7636 Appendix B: a verifier and its S256 challenge.
+pub const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+pub const S256_CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
 
 pub fn signing_key() -> SigningKey {
     SigningKey::hs256("test-1", b"test-signing-key-0123456789abcdef".to_vec())
@@ -78,7 +86,8 @@ impl Harness {
             ISSUER,
             token_keys(),
             lifetimes,
-        );
+        )
+        .with_internal_callers(InternalCallers::parse(INTERNAL_API_ID, CONSENT_ROLE).unwrap());
         let harness = Self {
             service: Arc::new(service),
             clock,
@@ -118,6 +127,17 @@ impl Harness {
             .put_client(&client(id, secret, enabled, grant_types, self.start))
             .await
             .unwrap();
+    }
+
+    /// Registers an app like the standard client (its secret, scopes and redirect URI), with
+    /// this PKCE level.
+    pub async fn register_with_pkce(&self, id: &str, pkce: PkcePolicy) {
+        let grant_types = [GrantType::AuthorizationCode, GrantType::RefreshToken];
+        let registered = Client {
+            pkce,
+            ..client(id, CLIENT_SECRET, true, &grant_types, self.start)
+        };
+        self.clients.put_client(&registered).await.unwrap();
     }
 
     async fn register_resource_server(&self) {
@@ -225,14 +245,14 @@ impl Harness {
     }
 
     pub async fn redeem(&self, code: &str) -> Reply {
-        self.post(&[
-            ("grant_type", "authorization_code"),
-            ("client_id", CLIENT_ID),
-            ("client_secret", CLIENT_SECRET),
-            ("code", code),
-            ("redirect_uri", REDIRECT_URI),
-        ])
-        .await
+        self.post(&redemption_params(code)).await
+    }
+
+    /// Redeems a code issued with `S256_CHALLENGE`.
+    pub async fn redeem_verified(&self, code: &str) -> Reply {
+        let mut params = redemption_params(code).to_vec();
+        params.push(("code_verifier", VERIFIER));
+        self.post(&params).await
     }
 
     pub async fn refresh(&self, refresh_token: &str) -> Reply {
@@ -257,6 +277,17 @@ impl Harness {
     }
 }
 
+/// The standard client's redemption of `code`, without a verifier.
+fn redemption_params(code: &str) -> [(&str, &str); 5] {
+    [
+        ("grant_type", "authorization_code"),
+        ("client_id", CLIENT_ID),
+        ("client_secret", CLIENT_SECRET),
+        ("code", code),
+        ("redirect_uri", REDIRECT_URI),
+    ]
+}
+
 pub fn form_body(params: &[(&str, &str)]) -> String {
     serde_urlencoded::to_string(params).unwrap()
 }
@@ -279,6 +310,9 @@ fn client(id: &str, secret: &str, enabled: bool, grant_types: &[GrantType], at: 
         grant_types: grant_types.to_vec(),
         enabled,
         may_introspect: false,
+        // The most permissive level: the suites issue codes with S256, plain and no challenge.
+        // Registrations that refuse them are made where that is tested.
+        pkce: PkcePolicy::Plain,
         created_at: at,
     }
 }
@@ -419,10 +453,33 @@ pub fn watch_env() -> std::collections::HashMap<String, String> {
         .collect()
 }
 
+/// What the consent page sends to the internal code route: a code for the standard client, with
+/// an S256 challenge.
+pub fn internal_code_body() -> serde_json::Value {
+    serde_json::json!({
+        "client_id": CLIENT_ID,
+        "user_id": USER_ID,
+        "scope": "chat_read",
+        "redirect_uri": REDIRECT_URI,
+        "code_challenge": S256_CHALLENGE,
+        "code_challenge_method": "S256",
+    })
+}
+
 /// A request to the internal code route, as API Gateway passes it: with the caller's IAM
 /// identity in the request context when `iam`, otherwise only with what a caller can send
 /// (headers that look like a signature and an identity).
 pub fn internal_codes_request(body: &serde_json::Value, iam: bool) -> Request {
+    internal_codes_request_with(body, iam, |_| {})
+}
+
+/// As `internal_codes_request`, with the event changed by `edit` first (another principal, API
+/// or route in the request context).
+pub fn internal_codes_request_with(
+    body: &serde_json::Value,
+    iam: bool,
+    edit: impl FnOnce(&mut serde_json::Value),
+) -> Request {
     let file = if iam {
         "events/http-v2-internal-codes-iam.json"
     } else {
@@ -431,5 +488,6 @@ pub fn internal_codes_request(body: &serde_json::Value, iam: bool) -> Request {
     let mut event: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(file).unwrap()).unwrap();
     event["body"] = body.to_string().into();
+    edit(&mut event);
     lambda_http::request::from_str(&event.to_string()).unwrap()
 }

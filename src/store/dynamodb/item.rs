@@ -3,7 +3,7 @@
 
 use crate::crypto::grant_token::{GrantId, TokenHash};
 use crate::domain::model::{Client, GrantRecord, GrantType, SecretHash};
-use crate::domain::pkce::{ChallengeMethod, CodeChallenge};
+use crate::domain::pkce::{ChallengeMethod, CodeChallenge, PkcePolicy};
 use crate::domain::scope::Scope;
 use aws_sdk_dynamodb::primitives::Blob;
 use aws_sdk_dynamodb::types::AttributeValue;
@@ -167,6 +167,10 @@ pub fn client_to_item(c: &Client) -> Item {
         ),
         ("created_at".to_owned(), n(c.created_at)),
     ]);
+    // Absent means the default (S256 required): items stay as they were for most clients.
+    if c.pkce != PkcePolicy::default() {
+        item.insert("pkce".to_owned(), s(c.pkce.as_str()));
+    }
     // DynamoDB refuses empty sets: leave such attributes out (a resource server that only
     // introspects has no grant type).
     if !c.grant_types.is_empty() {
@@ -204,6 +208,12 @@ pub fn client_from_item(item: &Item) -> Result<Client, BadItem> {
         Some(AttributeValue::Bool(v)) => *v,
         _ => return Err(BadItem("introspect")),
     };
+    // Absent on records of the default policy, and on those written before it existed: S256.
+    let pkce = match item.get("pkce") {
+        None => PkcePolicy::default(),
+        Some(AttributeValue::S(text)) => PkcePolicy::parse(text).ok_or(BadItem("pkce"))?,
+        _ => return Err(BadItem("pkce")),
+    };
     let grant_types = get_set(item, "grant_types")?
         .iter()
         .map(|g| GrantType::parse(g).ok_or(BadItem("grant_types")))
@@ -219,6 +229,7 @@ pub fn client_from_item(item: &Item) -> Result<Client, BadItem> {
         grant_types,
         enabled,
         may_introspect,
+        pkce,
         created_at: get_n(item, "created_at")?,
     })
 }

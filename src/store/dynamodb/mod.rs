@@ -11,6 +11,7 @@ pub mod table;
 pub mod warm_up;
 
 use crate::crypto::grant_token::GrantId;
+use crate::domain::conditions::is_own_issue;
 use crate::domain::model::{Client, GrantRecord};
 use crate::domain::port::{
     ClientRegistry, ClientStore, GrantStore, Redemption, Rejected, Revocation, Rotation, StoreError,
@@ -162,14 +163,16 @@ impl GrantStore for DynamoStore {
             .table_name(&self.table)
             .set_item(Some(item::grant_to_item(grant)))
             .condition_expression("attribute_not_exists(pk)")
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(error) => match conditional_failure(error) {
-                Ok(_) => Err(StoreError::AlreadyExists),
-                Err(error) => Err(error),
-            },
+        let existing = match result {
+            Ok(_) => return Ok(()),
+            Err(error) => conditional_failure(error)?,
+        };
+        match existing.as_ref().map(Self::parse_grant).transpose()? {
+            Some(existing) if is_own_issue(&existing, grant) => Ok(()),
+            _ => Err(StoreError::AlreadyExists),
         }
     }
 
