@@ -14,7 +14,7 @@ use support::watch_env;
 mod support;
 
 /// Every sample event and what it must get: status and, for errors, the error code; for 200s,
-/// what the body is (`tokens`, `revoked`, `active`, `metadata`, `jwks`).
+/// what the body is (`tokens`, `revoked`, `inactive`, `metadata`, `jwks`).
 const EXPECTED: &[(&str, u16, &str)] = &[
     ("rest-v1-authorization-code.json", 200, "tokens"),
     ("rest-v1-refresh-token-base64.json", 200, "tokens"),
@@ -24,7 +24,11 @@ const EXPECTED: &[(&str, u16, &str)] = &[
     ("function-url-authorization-code-base64.json", 200, "tokens"),
     ("function-url-refresh-token.json", 200, "tokens"),
     ("http-v2-revoke-refresh-token.json", 200, "revoked"),
-    ("function-url-introspect-refresh-token.json", 200, "active"),
+    (
+        "function-url-introspect-refresh-token.json",
+        200,
+        "inactive",
+    ),
     ("http-v2-metadata.json", 200, "metadata"),
     ("rest-v1-jwks.json", 200, "jwks"),
     ("http-v2-internal-codes-iam.json", 200, "code"),
@@ -74,7 +78,7 @@ async fn every_sample_event_gets_its_documented_answer() {
                 assert_eq!(body["scope"], "user_info_read", "{file}");
             }
             "revoked" => assert_eq!(raw, "", "{file}"),
-            "active" => assert_eq!(body["active"], true, "{file}: {raw}"),
+            "inactive" => assert_eq!(body, serde_json::json!({"active": false}), "{file}: {raw}"),
             "metadata" => assert_eq!(body["issuer"], watch_env()["ISSUER"], "{file}"),
             "code" => {
                 assert_eq!(

@@ -1,14 +1,22 @@
 //! Token introspection (RFC 7662), for resource servers registered as allowed to introspect.
 //!
-//! An access token is active only if its signature, `exp` and `iss` hold *and* its grant is not
-//! revoked (one strongly consistent read). A refresh token is active while it is its grant's
-//! current token and the grant is live (unrevoked, within its idle and absolute lifetimes).
-//! Anything else, including tokens we did not mint, is exactly `{"active": false}`.
+//! An access token is active only if its signature, `exp` and `iss` hold *and* its grant vouches
+//! for it (one strongly consistent read): not revoked, the same user (`sub`), the same client
+//! (`client_id` and `aud`), and a scope within the grant's. With HS256 every API server holds the
+//! signing key and could mint a token naming a real grant and anyone; the grant check stops that
+//! token here.
+//!
+//! A refresh token is never active for a resource server: it is none of its business, and an
+//! answer would let whoever holds a resource server's secret test stolen refresh tokens without
+//! tripping reuse detection. It answers `{"active": false}` without a store call, as anything we
+//! did not mint does.
 
+use super::access_token::AccessClaims;
 use super::client_auth::authenticate;
 use super::error::{ErrorCode, OAuthError};
 use super::model::GrantRecord;
 use super::revocation::{recognise, Presented};
+use super::scope::Scope;
 use super::service::{Report, TokenActionRequest, TokenService};
 use crate::crypto::grant_token::GrantId;
 use serde::Serialize;
@@ -53,7 +61,6 @@ pub async fn introspect(
         .token
         .as_ref()
         .ok_or(OAuthError::invalid_request("token is required"))?;
-    let now = service.clock.now();
     match recognise(service, token.expose()) {
         None => Ok(INACTIVE),
         Some(Presented::Access(claims)) => {
@@ -65,9 +72,7 @@ pub async fn introspect(
                 .grants
                 .find_grant(&grant_id)
                 .await?
-                .is_some_and(|grant| {
-                    grant.revoked_at.is_none() && grant.client_id == claims.client_id
-                });
+                .is_some_and(|grant| vouches_for(&grant, &claims));
             Ok(if live {
                 Introspection::Active(ActiveToken {
                     active: true,
@@ -84,43 +89,20 @@ pub async fn introspect(
                 INACTIVE
             })
         }
-        Some(Presented::Refresh(token)) => {
-            report.grant_id = Some(token.grant_id);
-            let grant = service.grants.find_grant(&token.grant_id).await?;
-            Ok(match grant {
-                Some(grant)
-                    if grant.refresh_hash.is_some_and(|h| h.matches(&token.hash))
-                        && grant.is_active() =>
-                {
-                    refresh_token_claims(service, &grant, now)
-                        .map_or(INACTIVE, Introspection::Active)
-                }
-                _ => INACTIVE,
-            })
-        }
+        // Recognised (a genuine tag) and still told apart from nothing: the same answer and cost
+        // as a forged token.
+        Some(Presented::Refresh(_)) => Ok(INACTIVE),
     }
 }
 
-/// A current refresh token's claims, if its grant is within both lifetimes: it expires at the
-/// idle limit or the absolute one, whichever comes first.
-fn refresh_token_claims(
-    service: &TokenService,
-    grant: &GrantRecord,
-    now: i64,
-) -> Option<ActiveToken> {
-    let lifetimes = service.lifetimes;
-    let rotated_at = grant.rotated_at?;
-    let exp =
-        (rotated_at + lifetimes.refresh_idle).min(grant.redeemed_at? + lifetimes.refresh_absolute);
-    (exp > now).then(|| ActiveToken {
-        active: true,
-        scope: grant.scope.to_string(),
-        client_id: grant.client_id.clone(),
-        sub: grant.user_id.clone(),
-        exp,
-        iat: rotated_at,
-        token_type: "refresh_token",
-        iss: service.issuer.clone(),
-        aud: vec![grant.client_id.clone()],
-    })
+/// Whether the grant an access token names stands behind it: live, and the token's user, client
+/// and scope are the grant's.
+fn vouches_for(grant: &GrantRecord, claims: &AccessClaims) -> bool {
+    let scope_within = Scope::parse(&claims.scope).is_some_and(|s| s.is_subset_of(&grant.scope));
+    grant.revoked_at.is_none()
+        && grant.redeemed_at.is_some()
+        && grant.user_id == claims.sub
+        && grant.client_id == claims.client_id
+        && claims.aud == [grant.client_id.as_str()]
+        && scope_within
 }

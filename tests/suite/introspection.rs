@@ -1,8 +1,11 @@
 //! Token introspection (RFC 7662): only allowed clients may ask; an access token is active
-//! while its signature, `exp` and `iss` hold and its grant is not revoked; a refresh token while
-//! it is current and its grant live. Inactive is exactly `{"active": false}`.
+//! while its signature, `exp` and `iss` hold and its grant, unrevoked, stands behind its user,
+//! client and scope; a refresh token never is. Inactive is exactly `{"active": false}`.
 
 use crate::support::*;
+use chatroom_token::clock::Clock;
+use chatroom_token::crypto::grant_token::GrantId;
+use chatroom_token::domain::access_token::AccessTokenSigner;
 use serde_json::json;
 
 fn inactive() -> serde_json::Value {
@@ -81,19 +84,53 @@ pub async fn an_expired_or_foreign_access_token_is_inactive(backend: &impl Backe
     assert_inactive(&h.introspect(&access).await);
 }
 
-pub async fn a_refresh_token_is_active_while_current_and_live(backend: &impl Backend) {
+/// Whoever holds a resource server's secret learns nothing about refresh tokens: current, old
+/// or revoked, each is `{"active": false}` at no store cost, and asking changes nothing (the
+/// stolen token was not burned, the grant still refreshes).
+pub async fn a_refresh_token_is_never_active_for_a_resource_server(backend: &impl Backend) {
     let h = Harness::standard(backend).await;
     let first = h.grant().await;
-    let answer = h.introspect(&first).await;
-    assert_eq!(answer.body["active"], true, "{}", answer.raw);
-    assert_eq!(answer.body["token_type"], "refresh_token");
-    assert_eq!(answer.body["client_id"], CLIENT_ID);
-    assert_eq!(answer.body["sub"], USER_ID);
-    assert_eq!(answer.body["iss"], ISSUER);
-    assert_eq!(answer.body["exp"], h.start + h.lifetimes.refresh_idle);
     let second = h.refresh(&first).await.refresh_token();
-    assert_inactive(&h.introspect(&first).await);
-    assert_eq!(h.introspect(&second).await.body["active"], true);
-    h.clock.advance(h.lifetimes.refresh_idle);
+    h.introspect("warms the resource server's client record").await;
+    let before = h.service.store_requests();
     assert_inactive(&h.introspect(&second).await);
+    assert_inactive(&h.introspect(&first).await);
+    assert_eq!(
+        h.service.store_requests() - before,
+        0,
+        "a refresh token is told apart from nothing, not even by a store read"
+    );
+    h.refresh(&second).await.assert_ok();
+}
+
+/// With HS256 every API server holds the signing key. A token it mints naming a real grant is
+/// active only if the grant stands behind every claim: its user, its client, its scope.
+pub async fn an_access_token_is_active_only_as_its_grant_says(backend: &impl Backend) {
+    let h = Harness::standard(backend).await;
+    let reply = h.redeem(&h.code().await).await;
+    let real = h.verifier().verify(&reply.access_token()).unwrap();
+    let grant_id = GrantId::parse(&real.gid).unwrap();
+    let signer = AccessTokenSigner::new(&signing_key(), ISSUER.into(), 600);
+    let now = h.clock.now();
+    let mint = |sub: &str, client: &str, scope: &str| {
+        signer
+            .sign(sub, client, scope.to_owned(), &grant_id, now)
+            .unwrap()
+    };
+    let faithful = mint(USER_ID, CLIENT_ID, "chat_read");
+    assert_eq!(h.introspect(&faithful).await.body["active"], true);
+    for (forged, what) in [
+        (mint("another-user", CLIENT_ID, "chat_read"), "another user"),
+        (
+            mint(USER_ID, OTHER_CLIENT_ID, "chat_read"),
+            "another client",
+        ),
+        (
+            mint(USER_ID, CLIENT_ID, "chat_read chat_write"),
+            "a wider scope",
+        ),
+    ] {
+        let answer = h.introspect(&forged).await;
+        assert_eq!(answer.body, inactive(), "{what}: {}", answer.raw);
+    }
 }
