@@ -98,13 +98,17 @@ impl Config {
     /// Reads configuration through `lookup` (the environment, or a map in tests).
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let env = Env(&lookup);
-        let signing_keys = parse_keys("SIGNING_KEYS", &env.required("SIGNING_KEYS")?)?
-            .into_iter()
-            .map(|(kid, secret)| {
-                SigningKey::parse(&kid, &secret).map_err(|problem| invalid("SIGNING_KEYS", problem))
-            })
-            .collect::<Result<_, _>>()?;
-        let grant_token_keys = parse_keys("GRANT_TOKEN_KEYS", &env.required("GRANT_TOKEN_KEYS")?)?
+        let signing_keys: Vec<SigningKey> =
+            parse_keys("SIGNING_KEYS", &env.required("SIGNING_KEYS")?)?
+                .into_iter()
+                .map(|(kid, secret)| {
+                    SigningKey::parse(&kid, &secret)
+                        .map_err(|problem| invalid("SIGNING_KEYS", problem))
+                })
+                .collect::<Result<_, _>>()?;
+        let grant_token_keys = parse_keys("GRANT_TOKEN_KEYS", &env.required("GRANT_TOKEN_KEYS")?)?;
+        refuse_weak(&signing_keys, &grant_token_keys)?;
+        let grant_token_keys = grant_token_keys
             .into_iter()
             .map(|(_, secret)| secret)
             .collect();
@@ -147,6 +151,25 @@ impl Config {
             store,
         })
     }
+}
+
+/// Refuses guessable keys (`key_strength`): HS256 signing keys and grant token keys, as parsed,
+/// whichever source gave them. Names the variable and the key id, never the key.
+fn refuse_weak(signing: &[SigningKey], grant: &[(String, Vec<u8>)]) -> Result<(), ConfigError> {
+    let signing = signing
+        .iter()
+        .filter(|k| k.algorithm == jsonwebtoken::Algorithm::HS256)
+        .map(|k| ("SIGNING_KEYS", &k.kid, &k.secret));
+    let grant = grant.iter().map(|(kid, k)| ("GRANT_TOKEN_KEYS", kid, k));
+    for (variable, kid, secret) in signing.chain(grant) {
+        if let Some(why) = crate::key_strength::weakness(secret) {
+            return Err(invalid(
+                variable,
+                format!("key '{kid}' {why}: make a random one (README, Deploying)"),
+            ));
+        }
+    }
+    Ok(())
 }
 
 struct Env<'a>(&'a dyn Fn(&str) -> Option<String>);
@@ -236,8 +259,14 @@ mod tests {
 
     fn base() -> HashMap<&'static str, String> {
         HashMap::from([
-            ("SIGNING_KEYS", format!("k1:{}", "s".repeat(32))),
-            ("GRANT_TOKEN_KEYS", format!("t1:{}", "t".repeat(32))),
+            (
+                "SIGNING_KEYS",
+                "k1:hJ3vQ8rZp1xW6nT0yLc4mK9sA2dF7gBe".to_owned(),
+            ),
+            (
+                "GRANT_TOKEN_KEYS",
+                "t1:Xq5Lw2Nc8Rv1Tz6Ym3Kb9Hs4Jd0Pf7Ga".to_owned(),
+            ),
             ("ISSUER", "https://issuer.test".to_owned()),
         ])
     }
@@ -286,8 +315,24 @@ mod tests {
     fn debug_output_shows_no_key_material() {
         let printed = format!("{:?}", load(&base()).unwrap());
         assert!(printed.contains("k1"));
-        assert!(!printed.contains("ssssssss"));
-        assert!(!printed.contains("tttttttt"));
+        assert!(!printed.contains("hJ3vQ8rZ"));
+        assert!(!printed.contains("Xq5Lw2Nc"));
+    }
+
+    /// The check runs on every load, local or not, and names the variable and the key id.
+    #[test]
+    fn guessable_keys_are_refused_naming_variable_and_kid() {
+        for (name, value) in [
+            ("SIGNING_KEYS", format!("weak:{}", "s".repeat(40))),
+            ("GRANT_TOKEN_KEYS", format!("weak:{}", "ab".repeat(20))),
+        ] {
+            let mut vars = base();
+            vars.insert(name, value);
+            let error = load(&vars).unwrap_err();
+            assert_eq!(error.variable, name);
+            assert!(error.problem.contains("'weak'"), "{error}");
+            assert!(!error.problem.contains("ssss") && !error.problem.contains("abab"));
+        }
     }
 
     #[test]
