@@ -15,6 +15,7 @@ pub mod crypto;
 pub mod domain;
 pub mod http;
 pub mod key_strength;
+mod key_text;
 pub mod keys_secret;
 pub mod local_only;
 pub mod logging;
