@@ -19,5 +19,6 @@ mod key_text;
 pub mod keys_secret;
 pub mod local_only;
 pub mod logging;
+pub mod partition;
 pub mod store;
 pub mod tokenctl;
