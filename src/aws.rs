@@ -26,7 +26,19 @@
 //! us-gov-west-1 by the DoD's WCF PKI, seen in a public chain). Trusting Amazon's roots alone
 //! there would stop the function at its first call; embedding roots nobody has confirmed would
 //! be guessing. So those partitions, and any Region this code does not know, trust the
-//! platform's bundle, at the cold-start cost above (README, Configuration says so).
+//! platform's bundle, at the cold-start cost above (README, Configuration says so). Sources:
+//! - the five roots, for the commercial Regions: https://www.amazontrust.com/repository/
+//! - DynamoDB endpoints on Amazon Trust Services (every Region opened after December 2017):
+//!   https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/ats-certs.html
+//! - S3 in us-gov-east-1 already on Amazon Trust Services in 2021:
+//!   https://repost.aws/knowledge-center/s3-cloudfront-certificate-migration
+//! - `email.us-gov-west-1.amazonaws.com` chaining to "DoD WCF Root CA 1" (2021, `openssl
+//!   s_client` output): https://github.com/transcom/mymove/pull/7345
+//! - China's endpoints (`amazonaws.com.cn`), with no word on their authority:
+//!   https://docs.amazonaws.cn/en_us/aws/latest/userguide/endpoints-Beijing.html
+//!
+//! Once a China or GovCloud deployment has recorded the chains its DynamoDB and Secrets Manager
+//! endpoints present, their roots can join `src/` and replace the bundle for that partition.
 //! `tokenctl`, run from an operator's machine (maybe behind a TLS-inspecting proxy), keeps the
 //! platform's roots.
 
