@@ -13,6 +13,8 @@ SAM_CLI_VERSION="1.170.0"
 # install time, which these machines refuse).
 ACTIONLINT_VERSION="1.17.0"
 ZIZMOR_VERSION="1.32.0"
+# cargo-deny builds from crates.io (.ci/deny installs it once into ~/.cargo/bin).
+CARGO_DENY_VERSION="0.20.2"
 
 # Creates the virtualenv (once) and installs the given pip requirements into it.
 ensure_venv() {

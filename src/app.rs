@@ -48,7 +48,11 @@ pub async fn start() -> Result<TokenService, StartupError> {
             return Err(StartupError(format!("refusing to start on AWS: {why}")));
         }
     }
-    let source = source.map(|secret| Arc::new(secret) as Arc<dyn KeySource>);
+    let on_aws = crate::local_only::on_aws(env);
+    let source = source.map(|secret| match on_aws {
+        true => Arc::new(secret.refusing_published_keys()) as Arc<dyn KeySource>,
+        false => Arc::new(secret) as Arc<dyn KeySource>,
+    });
     build_service_with_source(config, clock, &aws, source).await
 }
 

@@ -174,6 +174,27 @@ impl Config {
     }
 }
 
+/// Refuses guessable keys (`key_strength`): HS256 signing keys and grant token keys, as parsed,
+/// whichever source gave them. Names the variable and the key id, never the key.
+fn refuse_weak(signing: &[SigningKey], grant: &[GrantKey]) -> Result<(), ConfigError> {
+    let signing = signing
+        .iter()
+        .filter(|k| k.algorithm == jsonwebtoken::Algorithm::HS256)
+        .map(|k| ("SIGNING_KEYS", &k.kid, &k.secret));
+    let grant = grant
+        .iter()
+        .map(|k| ("GRANT_TOKEN_KEYS", &k.kid, &k.secret));
+    for (variable, kid, secret) in signing.chain(grant) {
+        if let Some(why) = crate::key_strength::weakness(secret) {
+            return Err(invalid(
+                variable,
+                format!("key '{kid}' {why}: make a random one (README, Deploying)"),
+            ));
+        }
+    }
+    Ok(())
+}
+
 struct Env<'a>(&'a dyn Fn(&str) -> Option<String>);
 
 impl Env<'_> {
@@ -248,7 +269,18 @@ pub fn check_keys<'a>(
     keys: impl Iterator<Item = (&'a str, &'a [u8])>,
 ) -> Result<(), ConfigError> {
     let mut seen: Vec<&str> = Vec::new();
-    for (kid, secret) in keys {
+    for (position, (kid, secret)) in keys.enumerate() {
+        // Messages below name a key by its id. An id shorter than any key can never be a key
+        // written into the wrong field, so it is safe to print.
+        if kid.len() >= MIN_KEY_BYTES {
+            return Err(invalid(
+                name,
+                format!(
+                    "key #{}: a key id must be shorter than {MIN_KEY_BYTES} bytes",
+                    position + 1
+                ),
+            ));
+        }
         if kid.is_empty()
             || !kid
                 .bytes()
@@ -294,7 +326,7 @@ pub fn key_material(
             return Err(invalid(name, "no key is active"));
         }
     }
-    let signing = signing
+    let signing: Vec<SigningKey> = signing
         .into_iter()
         .map(|entry| {
             SigningKey::parse(&entry.kid, &entry.secret)
@@ -309,7 +341,8 @@ pub fn key_material(
             secret: entry.secret,
             state: entry.state,
         })
-        .collect();
+        .collect::<Vec<_>>();
+    refuse_weak(&signing, &grant)?;
     Ok(KeyMaterial { signing, grant })
 }
 
@@ -356,8 +389,14 @@ mod tests {
 
     fn base() -> HashMap<&'static str, String> {
         HashMap::from([
-            ("SIGNING_KEYS", format!("k1:{}", "s".repeat(32))),
-            ("GRANT_TOKEN_KEYS", format!("t1:{}", "t".repeat(32))),
+            (
+                "SIGNING_KEYS",
+                "k1:hJ3vQ8rZp1xW6nT0yLc4mK9sA2dF7gBe".to_owned(),
+            ),
+            (
+                "GRANT_TOKEN_KEYS",
+                "t1:Xq5Lw2Nc8Rv1Tz6Ym3Kb9Hs4Jd0Pf7Ga".to_owned(),
+            ),
             ("ISSUER", "https://issuer.test".to_owned()),
         ])
     }
@@ -413,8 +452,24 @@ mod tests {
     fn debug_output_shows_no_key_material() {
         let printed = format!("{:?}", load(&base()).unwrap());
         assert!(printed.contains("k1"));
-        assert!(!printed.contains("ssssssss"));
-        assert!(!printed.contains("tttttttt"));
+        assert!(!printed.contains("hJ3vQ8rZ"));
+        assert!(!printed.contains("Xq5Lw2Nc"));
+    }
+
+    /// The check runs on every load, local or not, and names the variable and the key id.
+    #[test]
+    fn guessable_keys_are_refused_naming_variable_and_kid() {
+        for (name, value) in [
+            ("SIGNING_KEYS", format!("weak:{}", "s".repeat(40))),
+            ("GRANT_TOKEN_KEYS", format!("weak:{}", "ab".repeat(20))),
+        ] {
+            let mut vars = base();
+            vars.insert(name, value);
+            let error = load(&vars).unwrap_err();
+            assert_eq!(error.variable, name);
+            assert!(error.problem.contains("'weak'"), "{error}");
+            assert!(!error.problem.contains("ssss") && !error.problem.contains("abab"));
+        }
     }
 
     #[test]

@@ -77,7 +77,8 @@ impl KeyList {
         };
         entries
             .into_iter()
-            .map(|entry| {
+            .enumerate()
+            .map(|(position, entry)| {
                 let state = match (entry.state, entry.active_from) {
                     (EntryState::Active, from) => KeyState::Active {
                         from: from.unwrap_or(i64::MIN),
@@ -85,11 +86,12 @@ impl KeyList {
                     (_, Some(_)) => {
                         return Err(ConfigError {
                             variable: name,
+                            // By position: the id is not checked yet, and could be a key.
                             problem: format!(
-                                "key '{}': active_from is only for an active key",
-                                entry.kid
+                                "key #{}: active_from is only for an active key",
+                                position + 1
                             ),
-                        })
+                        });
                     }
                     (EntryState::Published, None) => KeyState::Published,
                     (EntryState::Retired, None) => KeyState::Retired,
@@ -162,6 +164,8 @@ pub struct SecretKeys {
     arn: String,
     /// Judges which keys are active now.
     clock: Arc<dyn Clock>,
+    /// On AWS: a copy holding a key written in this repository is refused.
+    refuse_published: bool,
 }
 
 impl SecretKeys {
@@ -170,6 +174,16 @@ impl SecretKeys {
             client: aws_sdk_secretsmanager::Client::new(aws.config().await),
             arn,
             clock,
+            refuse_published: false,
+        }
+    }
+
+    /// Refuses any copy with a key written in this repository (`local_only`): on AWS, so a
+    /// public key put into the secret later is refused as it would be at start.
+    pub fn refusing_published_keys(self) -> Self {
+        Self {
+            refuse_published: true,
+            ..self
         }
     }
 
@@ -192,10 +206,18 @@ impl SecretKeys {
         let text = output
             .secret_string()
             .ok_or_else(|| secret_error(arn, "has no string value"))?;
-        parse_secret(text, self.clock.now()).map_err(|error| match error.variable {
+        let keys = parse_secret(text, self.clock.now()).map_err(|error| match error.variable {
             KEYS_SECRET_ARN => secret_error(arn, error.problem),
             variable => secret_error(arn, format!("{variable}: {}", error.problem)),
-        })
+        })?;
+        match self
+            .refuse_published
+            .then(|| crate::local_only::published_key(&keys))
+            .flatten()
+        {
+            Some(why) => Err(secret_error(arn, why)),
+            None => Ok(keys),
+        }
     }
 }
 
@@ -266,6 +288,9 @@ mod tests {
             serde_json::json!([{"kid": "k", "key": hunter, "state": "sleeping"}]),
             serde_json::json!([{"kid": "k", "key": hunter, "state": "active", "extra": hunter}]),
             serde_json::json!([{"kid": "k", "key": "hunter2", "state": "active"}]),
+            // The fields swapped: the key where the id belongs.
+            serde_json::json!([{"kid": hunter, "key": "k", "state": "active"}]),
+            serde_json::json!([{"kid": hunter, "key": "k", "state": "retired", "active_from": 1}]),
             serde_json::json!([
                 {"kid": "k", "key": hunter, "state": "active"},
                 {"kid": "k", "key": format!("{hunter}x"), "state": "published"}

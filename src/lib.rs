@@ -3,7 +3,8 @@
 //! - `domain`: grant logic over store traits and a clock (no Lambda, no SDK).
 //! - `store`: the store contract, the embedded store and the DynamoDB store.
 //! - `http`: the Lambda HTTP adapter.
-//! - `config`: environment variables, read once at cold start.
+//! - `config`: environment variables, read once at cold start (`key_strength` refuses guessable
+//!   keys, `local_only` what must never run on AWS).
 //! - `crypto`: token format, hashing, sealing.
 
 pub mod app;
@@ -13,8 +14,11 @@ pub mod config;
 pub mod crypto;
 pub mod domain;
 pub mod http;
+pub mod key_strength;
+mod key_text;
 pub mod keys_secret;
 pub mod local_only;
 pub mod logging;
+pub mod partition;
 pub mod store;
 pub mod tokenctl;

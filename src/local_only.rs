@@ -4,17 +4,20 @@
 //! client, seeded codes and tokens, and keys written in Cargo.toml: all of them public. Deployed,
 //! any of them would let anyone mint tokens or sign in as the demo client. So on AWS (not under
 //! `cargo lambda watch`) the function refuses to start with the embedded store, with any `DEMO_*`
-//! variable set, or with a key that is published in this repository, whatever packaging put it
-//! there.
+//! variable set, with keys in its environment rather than in the secret (anyone allowed to read
+//! the function's configuration would hold them), or with a key written anywhere in this
+//! repository, whatever packaging put it there.
 
 use crate::config::{Config, StoreConfig};
+use crate::domain::key_ring::KeyMaterial;
+use crate::key_text::fingerprint;
 
-/// Texts of this repository that hold local keys; a key found in them is public.
-const PUBLISHED: [(&str, &str); 3] = [
-    ("Cargo.toml", include_str!("../Cargo.toml")),
-    (".ci/local", include_str!("../.ci/local")),
-    ("README.md", include_str!("../README.md")),
-];
+/// Fingerprints of every key-like text anywhere in this repository, sorted (build.rs says
+/// which texts and how): any such key is public.
+const PUBLISHED: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/published_keys.bin"));
+
+/// The variables that give keys outside the secret: local runs and tests only.
+const KEY_VARIABLES: [&str; 2] = ["SIGNING_KEYS", "GRANT_TOKEN_KEYS"];
 
 /// Lambda sets these in every function's environment; `cargo lambda watch` sets none of them
 /// (it sets `AWS_LAMBDA_FUNCTION_NAME` and `AWS_LAMBDA_RUNTIME_API`, as Lambda does).
@@ -42,98 +45,155 @@ pub fn refusal(config: &Config, variable_names: impl Iterator<Item = String>) ->
                 .into(),
         );
     }
-    let mut demo: Vec<String> = variable_names.filter(|n| n.starts_with("DEMO_")).collect();
-    if !demo.is_empty() {
-        demo.sort();
+    let names: Vec<String> = variable_names.collect();
+    let listed = |keep: &dyn Fn(&str) -> bool| {
+        let mut found: Vec<&str> = names
+            .iter()
+            .map(String::as_str)
+            .filter(|n| keep(n))
+            .collect();
+        found.sort();
+        (!found.is_empty()).then(|| found.join(", "))
+    };
+    if let Some(demo) = listed(&|n| n.starts_with("DEMO_")) {
+        return Some(format!("{demo} set: demo values are for local runs only"));
+    }
+    if let Some(keys) = listed(&|n| KEY_VARIABLES.contains(&n)) {
         return Some(format!(
-            "{} set: demo values are for local runs only",
-            demo.join(", ")
+            "{keys} set: on AWS the keys come only from the secret that KEYS_SECRET_ARN names, \
+             so no key sits in the function's configuration"
         ));
     }
-    let signing = config
-        .keys
+    published_key(&config.keys)
+}
+
+/// Why these keys must not serve on AWS, if one of them is written in this repository: at
+/// start, and for every copy a warm instance re-reads. Names the set and the key id.
+pub fn published_key(keys: &KeyMaterial) -> Option<String> {
+    let signing = keys
         .signing
         .iter()
         .map(|k| ("SIGNING_KEYS", k.kid.as_str(), k.secret.as_slice()));
-    let grant = config
-        .keys
+    let grant = keys
         .grant
         .iter()
         .map(|k| ("GRANT_TOKEN_KEYS", k.kid.as_str(), k.secret.as_slice()));
     for (variable, kid, secret) in signing.chain(grant) {
-        if let Some((file, _)) = PUBLISHED.iter().find(|(_, text)| contains(text, secret)) {
+        if published(secret) {
+            let key = format!("{variable} {kid}");
             return Some(format!(
-                "a key in {variable} {kid} is published in the repository's {file}: make a \
-                 new one (README, Deploying)"
+                "a key in {} is written in this repository (a test, a fixture, \
+                 an example or a local run's configuration), so it is public: make a new one \
+                 (README, Deploying)",
+                key.trim_end()
             ));
         }
     }
     None
 }
 
-/// Whether `text` holds the key as configured: its bytes, or (private keys) their base64url.
-fn contains(text: &str, secret: &[u8]) -> bool {
-    let found = |needle: &[u8]| {
-        !needle.is_empty() && text.as_bytes().windows(needle.len()).any(|w| w == needle)
-    };
-    found(secret) || found(crate::crypto::b64url(secret).as_bytes())
+/// Whether the key, as configured (its text, or a private key's DER), is written anywhere in
+/// the repository.
+pub fn published(secret: &[u8]) -> bool {
+    let print = fingerprint(secret);
+    PUBLISHED.as_chunks::<16>().0.binary_search(&print).is_ok()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::crypto::{b64url, random_bytes};
     use std::collections::HashMap;
 
-    fn config(vars: &[(&str, &str)]) -> Config {
-        let vars: HashMap<&str, &str> = vars.iter().copied().collect();
+    fn config(vars: &[(&str, String)]) -> Config {
+        let vars: HashMap<&str, &str> = vars.iter().map(|(k, v)| (*k, v.as_str())).collect();
         Config::from_lookup(|name| vars.get(name).map(|v| v.to_string())).unwrap()
     }
 
-    const FRESH: [(&str, &str); 5] = [
-        (
-            "SIGNING_KEYS",
-            "k1:a-fresh-signing-key-nobody-has-seen-0001",
-        ),
-        (
-            "GRANT_TOKEN_KEYS",
-            "g1:a-fresh-grant-token-key-nobody-has-seen-01",
-        ),
-        ("ISSUER", "https://auth.example"),
-        ("TOKEN_STORE", "dynamodb"),
-        ("TABLE_NAME", "tokens"),
-    ];
+    /// A production configuration with keys made now: written nowhere.
+    fn fresh() -> Vec<(&'static str, String)> {
+        vec![
+            (
+                "SIGNING_KEYS",
+                format!("k1:{}", b64url(&random_bytes::<32>())),
+            ),
+            (
+                "GRANT_TOKEN_KEYS",
+                format!("g1:{}", b64url(&random_bytes::<32>())),
+            ),
+            ("ISSUER", "https://auth.example".into()),
+            ("TOKEN_STORE", "dynamodb".into()),
+            ("TABLE_NAME", "tokens".into()),
+        ]
+    }
 
-    #[test]
-    fn a_production_configuration_passes() {
-        assert_eq!(refusal(&config(&FRESH), std::iter::empty()), None);
+    /// Why a fresh configuration with this key in `variable` is refused ("" if it is not).
+    fn refused_with(variable: &'static str, value: &str) -> String {
+        let mut vars = fresh();
+        vars.retain(|(name, _)| *name != variable);
+        vars.push((variable, value.to_owned()));
+        refusal(&config(&vars), std::iter::empty()).unwrap_or_default()
     }
 
     #[test]
-    fn the_embedded_store_demo_values_and_published_keys_are_refused() {
-        let memory = config(&FRESH[..3]);
+    fn a_production_configuration_passes() {
+        assert_eq!(refusal(&config(&fresh()), std::iter::empty()), None);
+    }
+
+    #[test]
+    fn the_embedded_store_demo_values_and_keys_in_the_environment_are_refused() {
+        let memory = config(&fresh()[..3]);
         assert!(refusal(&memory, std::iter::empty())
             .unwrap()
             .contains("TOKEN_STORE"));
 
-        let demo = refusal(&config(&FRESH), ["DEMO_CODE".to_owned()].into_iter()).unwrap();
+        let demo = refusal(&config(&fresh()), ["DEMO_CODE".to_owned()].into_iter()).unwrap();
         assert!(demo.contains("DEMO_CODE"));
 
-        let mut published = FRESH;
-        published[0] = ("SIGNING_KEYS", "local-1:local-signing-key-0123456789abcdef");
-        let why = refusal(&config(&published), std::iter::empty()).unwrap();
+        for variable in KEY_VARIABLES {
+            let why = refusal(&config(&fresh()), [variable.to_owned()].into_iter()).unwrap();
+            assert!(
+                why.contains(variable) && why.contains("KEYS_SECRET_ARN"),
+                "{why}"
+            );
+        }
+    }
+
+    /// Keys from anywhere in the repository: a local run's, a test fixture's private key, a
+    /// key written in a test file, in the forms they are written in.
+    #[test]
+    fn keys_written_anywhere_in_the_repository_are_refused() {
+        let local = "local-1:local-signing-key-0123456789abcdef";
+        let why = refused_with("SIGNING_KEYS", local);
         assert!(
-            why.contains("SIGNING_KEYS") && why.contains("Cargo.toml"),
+            why.contains("SIGNING_KEYS") && why.contains("local-1"),
             "{why}"
         );
         assert!(!why.contains("local-signing-key"), "never the key itself");
 
-        let mut published = FRESH;
-        published[1] = (
-            "GRANT_TOKEN_KEYS",
-            "local-1:local-grant-token-key-0123456789abcdef",
-        );
-        let why = refusal(&config(&published), std::iter::empty()).unwrap();
-        assert!(why.contains("GRANT_TOKEN_KEYS"), "{why}");
+        let fixture = include_str!("../tests/fixtures/keys/rsa-2048-b.b64").trim();
+        let why = refused_with("SIGNING_KEYS", &format!("fx:RS256:{fixture}"));
+        assert!(why.contains("SIGNING_KEYS") && why.contains("fx"), "{why}");
+
+        let ec = include_str!("../tests/fixtures/keys/ec-p256.b64").trim();
+        assert!(refused_with("SIGNING_KEYS", &format!("ec:ES256:{ec}")).contains("ec"));
+
+        for in_a_test in [
+            "hs-1:an-hs256-secret-of-thirty-two-bytes-or-more",
+            "2026-01:old-signing-key-from-the-secret-0001",
+        ] {
+            assert!(refused_with("SIGNING_KEYS", in_a_test).contains("SIGNING_KEYS"));
+        }
+        let grant = "t1:test-grant-token-key-0123456789ab";
+        assert!(refused_with("GRANT_TOKEN_KEYS", grant).contains("GRANT_TOKEN_KEYS"));
+    }
+
+    #[test]
+    fn a_fresh_random_key_is_not_published() {
+        for _ in 0..100 {
+            assert!(!published(&random_bytes::<32>()));
+            assert!(!published(b64url(&random_bytes::<48>()).as_bytes()));
+        }
     }
 
     #[test]

@@ -1,10 +1,12 @@
 //! The real `token` binary starting in a Lambda-like environment: local-only values (the
-//! embedded store, `DEMO_*`, keys published in this repository) stop it, whatever packaging
-//! put them there; under `cargo lambda watch` they are what it runs with. A keys secret that
+//! embedded store, `DEMO_*`, keys in its environment, keys written anywhere in this repository)
+//! stop it, whatever packaging put them there; under `cargo lambda watch` they are what it runs
+//! with. On AWS the keys come from Secrets Manager (moto's server here). A keys secret that
 //! cannot be read stops it too, naming the secret.
 
 mod support;
 
+use chatroom_token::crypto::{b64url, random_bytes};
 use std::collections::HashMap;
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
@@ -18,26 +20,47 @@ const LAMBDA: [(&str, &str); 3] = [
     ("AWS_EXECUTION_ENV", "AWS_Lambda_provided.al2023"),
 ];
 
-fn production_env() -> HashMap<String, String> {
+/// The deployed function's environment: keys only in the secret it names.
+fn production_env(arn: &str) -> HashMap<String, String> {
     [
-        (
-            "SIGNING_KEYS",
-            "k1:a-fresh-signing-key-nobody-has-seen-0001",
-        ),
-        (
-            "GRANT_TOKEN_KEYS",
-            "g1:a-fresh-grant-token-key-nobody-has-seen-01",
-        ),
+        ("KEYS_SECRET_ARN", arn),
         ("ISSUER", "https://auth.example"),
         ("TOKEN_STORE", "dynamodb"),
         ("TABLE_NAME", "tokens"),
         ("AWS_REGION", "us-east-1"),
         ("AWS_ACCESS_KEY_ID", "test"),
         ("AWS_SECRET_ACCESS_KEY", "test"),
+        ("AWS_ENDPOINT_URL", &support::backends::endpoint()),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v.to_owned()))
     .collect()
+}
+
+/// A key made now: written nowhere.
+fn fresh_key(kid: &str) -> String {
+    format!("{kid}:{}", b64url(&random_bytes::<32>()))
+}
+
+/// Stores these keys in a new secret on moto's server; returns its ARN.
+fn keys_secret(signing_keys: &str, grant_token_keys: &str) -> String {
+    let value = serde_json::json!({
+        "signing_keys": signing_keys,
+        "grant_token_keys": grant_token_keys,
+    });
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let sdk = support::backends::function_sdk_config(&support::backends::endpoint()).await;
+        aws_sdk_secretsmanager::Client::new(&sdk)
+            .create_secret()
+            .name(support::backends::unique_table_name())
+            .secret_string(value.to_string())
+            .send()
+            .await
+            .unwrap()
+            .arn
+            .unwrap()
+    })
 }
 
 fn spawn(env: &HashMap<String, String>, lambda: bool, api: &RuntimeApi) -> Child {
@@ -105,7 +128,7 @@ fn the_local_configuration_is_refused_on_aws_and_runs_under_watch() {
 #[test]
 fn demo_values_are_refused_on_aws_whatever_the_store() {
     let api = RuntimeApi::start();
-    let mut env = production_env();
+    let mut env = production_env(&keys_secret(&fresh_key("k1"), &fresh_key("g1")));
     env.insert("DEMO_CLIENT_ID".into(), "000000".into());
     env.insert("DEMO_CLIENT_SECRET".into(), "999999".into());
     refused(
@@ -115,14 +138,45 @@ fn demo_values_are_refused_on_aws_whatever_the_store() {
     );
 }
 
+/// Keys in the environment, however fresh, are readable by anyone who may read the function's
+/// configuration: on AWS they come from the secret only.
+#[test]
+fn keys_in_the_environment_are_refused_on_aws() {
+    let api = RuntimeApi::start();
+    let mut env = production_env("");
+    env.remove("KEYS_SECRET_ARN");
+    let (signing, grant) = (fresh_key("k1"), fresh_key("g1"));
+    env.insert("SIGNING_KEYS".into(), signing.clone());
+    env.insert("GRANT_TOKEN_KEYS".into(), grant.clone());
+    refused(
+        &exited(spawn(&env, true, &api)),
+        "GRANT_TOKEN_KEYS, SIGNING_KEYS set",
+        &[&signing[3..], &grant[3..]],
+    );
+}
+
+/// A local run's keys and a test fixture's private key, put in the secret: refused.
 #[test]
 fn keys_published_in_the_repository_are_refused_on_aws() {
     let api = RuntimeApi::start();
     let local = watch_env();
-    for variable in ["SIGNING_KEYS", "GRANT_TOKEN_KEYS"] {
-        let mut env = production_env();
-        env.insert(variable.into(), local[variable].clone());
-        let key = local[variable].split_once(':').unwrap().1.to_owned();
+    let fixture = std::fs::read_to_string("tests/fixtures/keys/rsa-2048-a.b64").unwrap();
+    let fixture = format!("fx:RS256:{}", fixture.trim());
+    for (signing, grant, variable) in [
+        (
+            local["SIGNING_KEYS"].clone(),
+            fresh_key("g1"),
+            "SIGNING_KEYS",
+        ),
+        (
+            fresh_key("k1"),
+            local["GRANT_TOKEN_KEYS"].clone(),
+            "GRANT_TOKEN_KEYS",
+        ),
+        (fixture.clone(), fresh_key("g1"), "SIGNING_KEYS fx"),
+    ] {
+        let env = production_env(&keys_secret(&signing, &grant));
+        let key = signing.rsplit_once(':').unwrap().1.to_owned();
         refused(&exited(spawn(&env, true, &api)), variable, &[&key]);
     }
 }
@@ -130,18 +184,15 @@ fn keys_published_in_the_repository_are_refused_on_aws() {
 #[test]
 fn a_production_configuration_starts_on_aws() {
     let api = RuntimeApi::start();
-    serves(spawn(&production_env(), true, &api), &api);
+    let env = production_env(&keys_secret(&fresh_key("k1"), &fresh_key("g1")));
+    serves(spawn(&env, true, &api), &api);
 }
 
 #[test]
 fn an_unreadable_keys_secret_stops_the_start_naming_it() {
     let api = RuntimeApi::start();
-    let mut env = production_env();
-    env.remove("SIGNING_KEYS");
-    env.remove("GRANT_TOKEN_KEYS");
     let arn = "arn:aws:secretsmanager:us-east-1:123456789012:secret:chatroom-token-keys-AbCdEf";
-    env.insert("KEYS_SECRET_ARN".into(), arn.into());
-    env.insert("AWS_ENDPOINT_URL".into(), support::backends::endpoint());
+    let env = production_env(arn);
     let output = exited(spawn(&env, true, &api));
     let printed = String::from_utf8_lossy(&output.stdout) + String::from_utf8_lossy(&output.stderr);
     assert!(!output.status.success(), "{printed}");

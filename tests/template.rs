@@ -53,7 +53,38 @@ fn the_function_may_read_only_its_own_secret() {
     assert_eq!(secrets.len(), 1, "{policies}");
     assert_eq!(secrets[0]["Action"], "secretsmanager:GetSecretValue");
     assert!(is_ref(&secrets[0]["Resource"], "KeysSecretArn"));
-    assert!(!policies.contains('*'), "no wildcard anywhere: {policies}");
+    let resources = statements
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .map(|s| serde_yaml_ng::to_string(&(&s["Action"], &s["Resource"])).unwrap());
+    for text in resources {
+        assert!(
+            !text.contains('*'),
+            "no wildcard action or resource: {text}"
+        );
+    }
+}
+
+/// The function writes grant items only: a compromised function cannot rewrite a client (its
+/// secret hash, scopes or redirect URIs), whatever it sends.
+#[test]
+fn the_function_writes_only_grant_items() {
+    let statements = &function()["Policies"][0]["Statement"];
+    for statement in statements.as_sequence().unwrap() {
+        let actions = serde_yaml_ng::to_string(&statement["Action"]).unwrap();
+        if actions.contains("PutItem") || actions.contains("UpdateItem") {
+            assert_eq!(
+                statement["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"],
+                serde_yaml_ng::from_str::<Value>("[\"grant#*\"]").unwrap(),
+                "{actions}"
+            );
+            let key = chatroom_token::store::dynamodb::item::grant_key(
+                &chatroom_token::crypto::grant_token::GrantId::random(),
+            );
+            assert!(key.as_s().unwrap().starts_with("grant#"), "{key:?}");
+        }
+    }
 }
 
 #[test]

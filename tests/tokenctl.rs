@@ -243,6 +243,15 @@ async fn codes_need_an_s256_challenge_unless_the_client_allows_less() {
     assert!(issue(&["--code-challenge", S256_CHALLENGE])
         .status
         .success());
+    // An operator lets a confidential backend that sends no challenge go on (an upgrade).
+    ctl.ok(&["clients", "set-pkce", &id, "optional"]);
+    assert!(issue(&[]).status.success());
+    ctl.ok(&["clients", "set-pkce", &id, "s256"]);
+    assert_eq!(issue(&[]).status.code(), Some(2));
+    assert_eq!(
+        ctl.run(&["clients", "set-pkce", &id, "none"]).status.code(),
+        Some(2)
+    );
     chatroom_token::store::dynamodb::table::delete_table(&sdk_client(), &ctl.table)
         .await
         .unwrap();

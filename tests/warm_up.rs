@@ -67,8 +67,14 @@ impl KeepAliveDynamo {
 /// The deployed function's configuration with its table at `url`.
 async fn start_with_dynamodb_at(url: &str) -> TokenService {
     let env: HashMap<&str, String> = HashMap::from([
-        ("SIGNING_KEYS", format!("k1:{}", "s".repeat(32))),
-        ("GRANT_TOKEN_KEYS", format!("t1:{}", "t".repeat(32))),
+        (
+            "SIGNING_KEYS",
+            "k1:Vb7Qx2Lm9Rt4Wz1Nc6Hy3Kp8Js5Df0Ga".to_owned(),
+        ),
+        (
+            "GRANT_TOKEN_KEYS",
+            "t1:Ek4Uo9Ci2Yv7Bn1Mx6Zs3Tq8Lr5Wa0Hf".to_owned(),
+        ),
         ("ISSUER", ISSUER.to_owned()),
         ("TOKEN_STORE", "dynamodb".to_owned()),
         ("TABLE_NAME", "tokens".to_owned()),

@@ -1,8 +1,9 @@
 //! Issuing a code for the platform's consent page over HTTP (`POST /internal/codes`): the same
 //! step as `tokenctl codes issue` (`code_issuer::issue_code`), with the same checks and one
-//! conditional write. Who may call it is decided outside the domain: API Gateway admits only
-//! SigV4-signed callers whose IAM policy allows the route, and the HTTP adapter answers 404 to
-//! any request that does not carry the IAM identity API Gateway adds.
+//! conditional write. Who may call it is decided before the domain: API Gateway admits only
+//! SigV4-signed callers whose IAM policy allows the route, and the HTTP adapter answers 404
+//! unless the request carries the IAM identity API Gateway adds, for the configured API and
+//! route, of a principal on the allowlist (`internal_callers`).
 
 use super::code_issuer::{issue_code, CodeRequest, IssueCodeError};
 use super::error::{ErrorCode, OAuthError};

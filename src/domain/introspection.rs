@@ -17,7 +17,7 @@ use super::error::{ErrorCode, OAuthError};
 use super::model::GrantRecord;
 use super::revocation::{recognise, Presented};
 use super::scope::Scope;
-use super::service::{Report, TokenActionRequest, TokenService};
+use super::service::{Lifetimes, Report, TokenActionRequest, TokenService};
 use crate::crypto::grant_token::GrantId;
 use serde::Serialize;
 
@@ -61,6 +61,7 @@ pub async fn introspect(
         .token
         .as_ref()
         .ok_or(OAuthError::invalid_request("token is required"))?;
+    let now = service.clock.now();
     match recognise(service, token.expose()) {
         None => Ok(INACTIVE),
         Some(Presented::Access(claims)) => {
@@ -72,7 +73,7 @@ pub async fn introspect(
                 .grants
                 .find_grant(&grant_id)
                 .await?
-                .is_some_and(|grant| vouches_for(&grant, &claims));
+                .is_some_and(|grant| vouches_for(&grant, &claims, &service.lifetimes, now));
             Ok(if live {
                 Introspection::Active(ActiveToken {
                     active: true,
@@ -95,12 +96,29 @@ pub async fn introspect(
     }
 }
 
-/// Whether the grant an access token names stands behind it: live, and the token's user, client
-/// and scope are the grant's.
-fn vouches_for(grant: &GrantRecord, claims: &AccessClaims) -> bool {
+/// How far ahead of this instance's clock another instance's `iat` may be.
+const CLOCK_SKEW_SECONDS: i64 = 60;
+
+/// Whether the grant an access token names stands behind it: live; the token's user, client and
+/// scope the grant's; issued while the grant was (after its code was redeemed, before its
+/// absolute limit, not in the future) and for no longer than this service issues tokens.
+fn vouches_for(
+    grant: &GrantRecord,
+    claims: &AccessClaims,
+    lifetimes: &Lifetimes,
+    now: i64,
+) -> bool {
+    let Some(redeemed_at) = grant.redeemed_at else {
+        return false;
+    };
+    let issued_in_the_grant = claims.iat >= redeemed_at
+        && claims.iat <= redeemed_at.saturating_add(lifetimes.refresh_absolute)
+        && claims.iat <= now + CLOCK_SKEW_SECONDS;
+    let lifetime_issued = claims.exp.saturating_sub(claims.iat) <= lifetimes.access_token;
     let scope_within = Scope::parse(&claims.scope).is_some_and(|s| s.is_subset_of(&grant.scope));
     grant.revoked_at.is_none()
-        && grant.redeemed_at.is_some()
+        && issued_in_the_grant
+        && lifetime_issued
         && grant.user_id == claims.sub
         && grant.client_id == claims.client_id
         && claims.aud == [grant.client_id.as_str()]

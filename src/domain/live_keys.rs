@@ -12,13 +12,21 @@
 //!   counted (`stale_failures`), which the metrics turn into `KeysRefreshFailed` and an alarm.
 //!   It never takes the function down.
 //!
-//! Ages are measured on the service's clock, so tests move time instead of sleeping.
+//! Ages are measured on the service's clock, so tests move time instead of sleeping. A copy is
+//! as old as the moment its read began, and a clock that steps back makes the copy due.
 
 use super::key_ring::{KeyMaterial, KeyRing};
 use crate::clock::Clock;
 use async_trait::async_trait;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Due {
+    Not,
+    InBackground,
+    Now,
+}
 
 /// How long after a failed re-read the next one may start.
 pub const RETRY_SECONDS: i64 = 30;
@@ -97,37 +105,51 @@ impl LiveKeys {
             return;
         };
         let bound = refresh.max_age_seconds;
-        let now = clock.now();
+        match self.due(clock.now(), bound) {
+            Due::Not => {}
+            Due::InBackground => {
+                let Ok(guard) = self.reading.clone().try_lock_owned() else {
+                    return; // a re-read is under way
+                };
+                if self.due(clock.now(), bound) == Due::Not {
+                    return; // another request just re-read them
+                }
+                let keys = self.clone();
+                let clock = clock.clone();
+                tokio::spawn(async move {
+                    keys.reload(clock.as_ref()).await;
+                    drop(guard);
+                });
+            }
+            Due::Now => {
+                // Wait for a re-read under way, then judge again: it may have been started
+                // long ago (a frozen instance) and brought back keys already too old.
+                let _guard = self.reading.lock().await;
+                if self.due(clock.now(), bound) == Due::Now {
+                    self.reload(clock.as_ref()).await;
+                }
+            }
+        }
+    }
+
+    /// Whether the copy is due for a re-read at `now`, and how.
+    fn due(&self, now: i64, bound: i64) -> Due {
         let loaded_at = self.loaded_at.load(Ordering::Acquire);
         let next_attempt = self.next_attempt.load(Ordering::Acquire);
-        let age = now - loaded_at;
-        if now < next_attempt || age * 5 < bound * 4 {
-            return;
-        }
-        // Past the bound, and the last attempt did not fail: this request waits for fresh keys
-        // (or for the re-read another request started).
-        let must_wait = age >= bound && next_attempt <= loaded_at;
-        let guard = match self.reading.clone().try_lock_owned() {
-            Ok(guard) => guard,
-            Err(_) if must_wait => {
-                let _ = self.reading.lock().await;
-                return;
-            }
-            Err(_) => return,
-        };
-        if self.loaded_at.load(Ordering::Acquire) != loaded_at {
-            return; // another request just re-read them
-        }
-        if must_wait {
-            self.reload(clock.as_ref()).await;
-            drop(guard);
+        // A clock that stepped back makes the stored times meaningless: the copy is due.
+        let age = if now < loaded_at {
+            bound
         } else {
-            let keys = self.clone();
-            let clock = clock.clone();
-            tokio::spawn(async move {
-                keys.reload(clock.as_ref()).await;
-                drop(guard);
-            });
+            now - loaded_at
+        };
+        let may_try = now >= next_attempt || next_attempt - now > RETRY_SECONDS;
+        if !may_try || age * 5 < bound * 4 {
+            Due::Not
+        } else if age >= bound && next_attempt <= loaded_at {
+            // Past the bound, and the last attempt did not fail: the request waits.
+            Due::Now
+        } else {
+            Due::InBackground
         }
     }
 
@@ -136,6 +158,9 @@ impl LiveKeys {
         let Some(refresh) = &self.refresh else {
             return;
         };
+        // The copy is as old as the moment the read began: an instance frozen mid-read (Lambda
+        // freezes it between invocations) must not take a late answer for a fresh one.
+        let started = clock.now();
         let outcome = refresh.source.load().await;
         let now = clock.now();
         match outcome {
@@ -150,8 +175,8 @@ impl LiveKeys {
                 }
                 let ring = KeyRing::build(material, &self.issuer, self.access_token_lifetime);
                 *self.ring.write().expect("the key lock is never poisoned") = Arc::new(ring);
-                self.next_attempt.store(now, Ordering::Release);
-                self.loaded_at.store(now, Ordering::Release);
+                self.next_attempt.store(started, Ordering::Release);
+                self.loaded_at.store(started, Ordering::Release);
                 tracing::debug!("keys re-read");
             }
             Err(why) => {
@@ -167,5 +192,93 @@ impl LiveKeys {
                 );
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clock::ManualClock;
+    use crate::config::{key_material, plain_entries};
+    use std::sync::atomic::AtomicUsize;
+
+    /// A source whose read takes `stall` seconds of the clock: an instance frozen mid-read.
+    struct Stalling {
+        clock: Arc<ManualClock>,
+        stall: i64,
+        reads: AtomicUsize,
+    }
+
+    #[async_trait]
+    impl KeySource for Stalling {
+        async fn load(&self) -> Result<KeyMaterial, String> {
+            self.reads.fetch_add(1, Ordering::SeqCst);
+            self.clock.advance(self.stall);
+            Ok(material())
+        }
+    }
+
+    fn material() -> KeyMaterial {
+        key_material(
+            plain_entries("SIGNING_KEYS", "s:hJ3vQ8rZ-k2PqW9xLm4TnB7yGc5VdF1s").unwrap(),
+            plain_entries("GRANT_TOKEN_KEYS", "g:Xq5Lw2Nc-R8tYz3KpV6mJd9HsB4fGa7e").unwrap(),
+        )
+        .unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_copy_is_as_old_as_the_moment_its_read_began() {
+        let clock = Arc::new(ManualClock::new(1_000_000));
+        let source = Arc::new(Stalling {
+            clock: clock.clone(),
+            stall: 200,
+            reads: AtomicUsize::new(0),
+        });
+        let refresh = Refresh {
+            source: source.clone(),
+            max_age_seconds: 300,
+        };
+        let ring = KeyRing::build(material(), "https://issuer.test", 600);
+        let keys = Arc::new(LiveKeys::new(
+            ring,
+            Some(refresh),
+            clock.now(),
+            "https://issuer.test".into(),
+            600,
+        ));
+        let service_clock: Arc<dyn Clock> = clock.clone();
+        clock.advance(300);
+        keys.refresh_if_due(&service_clock).await;
+        assert_eq!(source.reads.load(Ordering::SeqCst), 1);
+        // The read began at 300 and ended at 500: at 600 its copy is 300 old, due again.
+        clock.advance(100);
+        keys.refresh_if_due(&service_clock).await;
+        assert_eq!(source.reads.load(Ordering::SeqCst), 2);
+    }
+
+    #[tokio::test]
+    async fn a_clock_that_steps_back_makes_the_copy_due() {
+        let clock = Arc::new(ManualClock::new(1_000_000));
+        let source = Arc::new(Stalling {
+            clock: clock.clone(),
+            stall: 0,
+            reads: AtomicUsize::new(0),
+        });
+        let refresh = Refresh {
+            source: source.clone(),
+            max_age_seconds: 300,
+        };
+        let ring = KeyRing::build(material(), "https://issuer.test", 600);
+        let keys = Arc::new(LiveKeys::new(
+            ring,
+            Some(refresh),
+            clock.now(),
+            "https://issuer.test".into(),
+            600,
+        ));
+        let service_clock: Arc<dyn Clock> = clock.clone();
+        clock.advance(-3600);
+        keys.refresh_if_due(&service_clock).await;
+        assert_eq!(source.reads.load(Ordering::SeqCst), 1);
     }
 }

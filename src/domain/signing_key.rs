@@ -71,15 +71,7 @@ impl SigningKey {
             None => Self::hs256(kid, value),
             Some((algorithm, encoded)) => {
                 let text = std::str::from_utf8(encoded).unwrap_or_default();
-                let normalized: String = text
-                    .trim_end_matches('=')
-                    .chars()
-                    .map(|c| match c {
-                        '+' => '-',
-                        '/' => '_',
-                        c => c,
-                    })
-                    .collect();
+                let normalized = crate::key_text::url_safe_unpadded(text);
                 let der = b64url_decode(&normalized)
                     .ok_or(format!("key '{kid}' is not base64url PKCS#8 DER"))?;
                 Self {

@@ -83,6 +83,13 @@ enum ClientsCommand {
     RotateSecret {
         client_id: String,
     },
+    /// Change what an app's codes must carry: s256, optional or plain (see create). Clients
+    /// registered before PKCE levels existed require S256; a confidential web backend that
+    /// sends no challenge needs `optional`.
+    SetPkce {
+        client_id: String,
+        pkce: String,
+    },
     /// Refuse an app's requests (within the client cache lifetime).
     Disable {
         client_id: String,
@@ -336,6 +343,17 @@ async fn clients(
             out.secret(
                 &secret,
                 json!({"client_id": client_id, "client_secret": secret}),
+            );
+        }
+        ClientsCommand::SetPkce { client_id, pkce } => {
+            let level = PkcePolicy::parse(&pkce)
+                .ok_or_else(|| bad("the PKCE level must be s256, optional or plain"))?;
+            if !store.set_client_pkce(&client_id, level).await? {
+                return Err(CtlError::NotFound(format!("no client {client_id}")));
+            }
+            out.done(
+                &format!("client {client_id} pkce {}", level.as_str()),
+                json!({"client_id": client_id, "pkce": level.as_str()}),
             );
         }
         ClientsCommand::Disable { client_id } => set_enabled(store, out, &client_id, false).await?,

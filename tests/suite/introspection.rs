@@ -91,7 +91,8 @@ pub async fn a_refresh_token_is_never_active_for_a_resource_server(backend: &imp
     let h = Harness::standard(backend).await;
     let first = h.grant().await;
     let second = h.refresh(&first).await.refresh_token();
-    h.introspect("warms the resource server's client record").await;
+    h.introspect("warms the resource server's client record")
+        .await;
     let before = h.service.store_requests();
     assert_inactive(&h.introspect(&second).await);
     assert_inactive(&h.introspect(&first).await);
@@ -104,7 +105,8 @@ pub async fn a_refresh_token_is_never_active_for_a_resource_server(backend: &imp
 }
 
 /// With HS256 every API server holds the signing key. A token it mints naming a real grant is
-/// active only if the grant stands behind every claim: its user, its client, its scope.
+/// active only if the grant stands behind every claim: its user, its client, its scope, and a
+/// lifetime it could have been issued with.
 pub async fn an_access_token_is_active_only_as_its_grant_says(backend: &impl Backend) {
     let h = Harness::standard(backend).await;
     let reply = h.redeem(&h.code().await).await;
@@ -119,6 +121,28 @@ pub async fn an_access_token_is_active_only_as_its_grant_says(backend: &impl Bac
     };
     let faithful = mint(USER_ID, CLIENT_ID, "chat_read");
     assert_eq!(h.introspect(&faithful).await.body["active"], true);
+    let for_a_decade = AccessTokenSigner::new(&signing_key(), ISSUER.into(), 10 * 365 * 86_400)
+        .sign(USER_ID, CLIENT_ID, "chat_read".into(), &grant_id, now)
+        .unwrap();
+    // Within the service's lifetime and unexpired, but issued an hour before the redemption.
+    let before_the_grant = AccessTokenSigner::new(&signing_key(), ISSUER.into(), 7200)
+        .sign(
+            USER_ID,
+            CLIENT_ID,
+            "chat_read".into(),
+            &grant_id,
+            now - 3600,
+        )
+        .unwrap();
+    let from_the_future = signer
+        .sign(
+            USER_ID,
+            CLIENT_ID,
+            "chat_read".into(),
+            &grant_id,
+            now + 3600,
+        )
+        .unwrap();
     for (forged, what) in [
         (mint("another-user", CLIENT_ID, "chat_read"), "another user"),
         (
@@ -129,6 +153,12 @@ pub async fn an_access_token_is_active_only_as_its_grant_says(backend: &impl Bac
             mint(USER_ID, CLIENT_ID, "chat_read chat_write"),
             "a wider scope",
         ),
+        (for_a_decade, "a longer lifetime than the service issues"),
+        (
+            before_the_grant,
+            "issued before the grant's code was redeemed",
+        ),
+        (from_the_future, "issued in the future"),
     ] {
         let answer = h.introspect(&forged).await;
         assert_eq!(answer.body, inactive(), "{what}: {}", answer.raw);

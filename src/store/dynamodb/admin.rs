@@ -7,6 +7,7 @@ use super::table::{BY_CLIENT_INDEX, BY_USER_INDEX};
 use super::DynamoStore;
 use crate::crypto::grant_token::GrantId;
 use crate::domain::model::{Client, SecretHash};
+use crate::domain::pkce::PkcePolicy;
 use crate::domain::port::StoreError;
 use aws_sdk_dynamodb::types::AttributeValue;
 
@@ -86,6 +87,12 @@ impl DynamoStore {
     /// Enables or disables a client. `Ok(false)` when there is no such client.
     pub async fn set_client_enabled(&self, id: &str, enabled: bool) -> Result<bool, StoreError> {
         self.update_client(id, "SET enabled = :v", AttributeValue::Bool(enabled))
+            .await
+    }
+
+    /// Sets what a client's codes must carry (PKCE). `Ok(false)` when there is no such client.
+    pub async fn set_client_pkce(&self, id: &str, pkce: PkcePolicy) -> Result<bool, StoreError> {
+        self.update_client(id, "SET pkce = :v", s(pkce.as_str()))
             .await
     }
 
