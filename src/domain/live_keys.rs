@@ -226,12 +226,12 @@ mod tests {
         .unwrap()
     }
 
-    #[tokio::test]
-    async fn a_copy_is_as_old_as_the_moment_its_read_began() {
+    /// Keys read at 1,000,000 with a bound of 300, from a source whose reads take `stall`.
+    fn instance(stall: i64) -> (Arc<ManualClock>, Arc<Stalling>, Arc<LiveKeys>) {
         let clock = Arc::new(ManualClock::new(1_000_000));
         let source = Arc::new(Stalling {
             clock: clock.clone(),
-            stall: 200,
+            stall,
             reads: AtomicUsize::new(0),
         });
         let refresh = Refresh {
@@ -239,13 +239,19 @@ mod tests {
             max_age_seconds: 300,
         };
         let ring = KeyRing::build(material(), "https://issuer.test", 600);
-        let keys = Arc::new(LiveKeys::new(
+        let keys = LiveKeys::new(
             ring,
             Some(refresh),
             clock.now(),
             "https://issuer.test".into(),
             600,
-        ));
+        );
+        (clock, source, Arc::new(keys))
+    }
+
+    #[tokio::test]
+    async fn a_copy_is_as_old_as_the_moment_its_read_began() {
+        let (clock, source, keys) = instance(200);
         let service_clock: Arc<dyn Clock> = clock.clone();
         clock.advance(300);
         keys.refresh_if_due(&service_clock).await;
@@ -258,24 +264,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_clock_that_steps_back_makes_the_copy_due() {
-        let clock = Arc::new(ManualClock::new(1_000_000));
-        let source = Arc::new(Stalling {
-            clock: clock.clone(),
-            stall: 0,
-            reads: AtomicUsize::new(0),
-        });
-        let refresh = Refresh {
-            source: source.clone(),
-            max_age_seconds: 300,
-        };
-        let ring = KeyRing::build(material(), "https://issuer.test", 600);
-        let keys = Arc::new(LiveKeys::new(
-            ring,
-            Some(refresh),
-            clock.now(),
-            "https://issuer.test".into(),
-            600,
-        ));
+        let (clock, source, keys) = instance(0);
         let service_clock: Arc<dyn Clock> = clock.clone();
         clock.advance(-3600);
         keys.refresh_if_due(&service_clock).await;
