@@ -6,8 +6,10 @@
 # hello, the deployed build (musl + mimalloc, as the Makefile makes it, here for this machine's
 # x86_64) and, for comparison, a glibc build. Init is also measured with the DynamoDB client
 # built: once with its endpoint refusing connections (the client alone), once against moto's
-# server, which answers the warm-up read made at init (src/store/dynamodb/warm_up.rs). Prints a
-# table of medians and ratios.
+# server, which answers the warm-up read made at init (src/store/dynamodb/warm_up.rs). The
+# deployed build is also measured signing ES256 and RS256 (the test fixtures' keys), beside the
+# bare signature of each with ring (`cargo bench`'s rows). Prints a table of medians and ratios,
+# then a model of wall time and cost per million refreshes at 128 to 1,024 MB.
 #   bash bench/lambda.sh            RUNS=3 (takes of the warm run), MEMORY_COUNT=100000
 # Timings are noisy on a shared 2-core machine: read the ratios, taken in the same run.
 set -euo pipefail
@@ -44,6 +46,10 @@ env = tomllib.load(open("Cargo.toml", "rb"))["package"]["metadata"]["lambda"]["w
 # whose private-key operation would dwarf everything else measured here).
 env["SIGNING_KEYS"] = next(k for k in env["SIGNING_KEYS"].split(",") if ":RS256:" not in k)
 for k, v in env.items(): print(f"{k}={v}")')
+# The same, signing ES256 or RS256 with the test fixtures' keys.
+fixture() { tr -d '=\n' <"$ROOT/tests/fixtures/keys/$1"; }
+es256_args=("${env_args[@]}" --env "SIGNING_KEYS=bench-es:ES256:$(fixture ec-p256.b64)")
+rs256_args=("${env_args[@]}" --env "SIGNING_KEYS=bench-rs:RS256:$(fixture rsa-2048-a.b64)")
 token="$("$VENV/bin/python" -c 'import tomllib; print(tomllib.load(open("Cargo.toml", "rb"))["package"]["metadata"]["lambda"]["watch"]["env"]["DEMO_REFRESH_TOKEN"])')"
 template="$CS_DIR/events/token-refresh-v2.tmpl.json"
 chain=(--template "$template" --set "rt=$token" --bind rt=/body/refresh_token)
@@ -72,12 +78,24 @@ mapfile -t answering < <(dynamodb_env "$AWS_ENDPOINT_URL_DYNAMODB")
 
 stripped() { cp "$1" "$OUT/stripped" && strip "$OUT/stripped" && stat -c %s "$OUT/stripped"; }
 
-for name in hello musl glibc; do
+for name in hello musl glibc es256 rs256; do
   case $name in
     hello) bin=$HELLO; extra=(); event="$CS_DIR/events/hello-v2.json"; source=(--events "$event") ;;
     musl) bin=$MUSL; extra=("${env_args[@]}"); event="$OUT/refresh-event.json"; source=("${chain[@]}") ;;
     glibc) bin=$GLIBC; extra=("${env_args[@]}"); event="$OUT/refresh-event.json"; source=("${chain[@]}") ;;
+    es256) bin=$MUSL; extra=("${es256_args[@]}"); event="$OUT/refresh-event.json"; source=("${chain[@]}") ;;
+    rs256) bin=$MUSL; extra=("${rs256_args[@]}"); event="$OUT/refresh-event.json"; source=("${chain[@]}") ;;
   esac
+  if [ "$name" = es256 ] || [ "$name" = rs256 ]; then
+    # The deployed build with another signing key: init and the warm chain only.
+    echo "measuring musl, $name" >&2
+    "$CS" init --bin "$bin" "${extra[@]}" --event "$event" --runs 20 --json "$OUT/$name-init.json" >/dev/null
+    for take in $(seq 1 "$RUNS"); do
+      "$CS" warm --bin "$bin" "${extra[@]}" "${source[@]}" --count 3000 --warmup 100 \
+        --json "$OUT/$name-warm-$take.json" >/dev/null
+    done
+    continue
+  fi
   echo "measuring $name" >&2
   stripped "$bin" >"$OUT/$name-size"
   "$CS" init --bin "$bin" "${extra[@]}" --event "$event" --runs 20 --json "$OUT/$name-init.json" >/dev/null
@@ -95,9 +113,13 @@ for name in hello musl glibc; do
     --json "$OUT/$name-memory.json" >/dev/null
 done
 
-"$VENV/bin/python" - "$OUT" "$RUNS" "$MEMORY_COUNT" <<'PY'
-import json, statistics, sys
-out, runs, count = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+# The floor: ring's bare signatures, as `cargo bench` measures them (criterion's medians).
+echo "measuring the bare signatures (cargo bench)" >&2
+cargo bench --bench grants -- "signature alone" >/dev/null 2>&1
+
+"$VENV/bin/python" - "$OUT" "$RUNS" "$MEMORY_COUNT" "$ROOT/target/criterion" <<'PY'
+import glob, json, math, statistics, sys
+out, runs, count, criterion = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
 load = lambda name: json.load(open(f"{out}/{name}.json"))
 rows = {}
 for name in ("hello", "musl", "glibc"):
@@ -140,4 +162,44 @@ line(f"CPU per warm invocation (us, median of {runs} x 10k)", "cpu", "{:.0f}")
 line("warm latency p50 (us)", "p50", "{:.0f}")
 line(f"RSS growth over {count} invocations (MiB)", "growth", "{:+.2f}", ratio=False)
 line(f"RSS after {count} invocations (MiB)", "rss", "{:.1f}", ratio=False)
+
+# Signing: the deployed build with each algorithm, against hello and against ring's bare
+# signature of that algorithm (criterion's median, same machine).
+def floor(prefix):
+    for path in glob.glob(f"{criterion}/*/new/benchmark.json"):
+        bench = json.load(open(path))
+        if bench["function_id"].startswith(prefix):
+            estimates = json.load(open(path.replace("benchmark.json", "estimates.json")))
+            return estimates["median"]["point_estimate"] / 1000
+    return None
+signed = {"HS256": rows["musl"]["cpu"]}
+for alg in ("es256", "rs256"):
+    warm = [load(f"{alg}-warm-{i}") for i in range(1, runs + 1)]
+    signed[alg.upper()] = statistics.median(w["cpu"]["clock_us_per_inv"] for w in warm)
+floors = {"ES256": floor("P-256 ECDSA"), "RS256": floor("RSA-2048")}
+print()
+print("| access tokens signed with | CPU per invocation (us) | vs hello | bare signature, ring (us) | vs bare signature |")
+print("|---|---|---|---|---|")
+for alg, cpu in signed.items():
+    bare = floors.get(alg)
+    print(f"| {alg} | {cpu:.0f} | {cpu / h['cpu']:.2f}x | " + (f"{bare:.0f} | {cpu / bare:.2f}x |" if bare else "- | - |"))
+
+# What a refresh costs on Lambda. Lambda gives a function CPU in proportion to its memory (a
+# full vCPU at 1,769 MB), so the CPU measured here (one core) stretches by 1769/MB below that.
+# A refresh also waits for one DynamoDB UpdateItem (DDB_MS, an in-Region round trip). Billed
+# time is rounded up to the millisecond. Prices (us-east-1, arm64, on-demand, December 2026 list
+# prices): Lambda $0.0000133334 per GB-second and $0.20 per million requests; DynamoDB
+# $0.625 per million write request units (one refresh writes one item under 1 KB); API Gateway
+# HTTP API $1.00 per million requests (first 300 million a month); a function URL adds nothing.
+DDB_MS, GB_S, REQ, WRU, HTTP_API = 4.0, 0.0000133334, 0.20, 0.625, 1.00
+print()
+print(f"Model per million refreshes (CPU as measured here, plus {DDB_MS:.0f} ms for DynamoDB):")
+print("| signed with | memory (MB) | wall time (ms) | billed (ms) | $ per million, HTTP API | $ per million, function URL |")
+print("|---|---|---|---|---|---|")
+for alg, cpu in signed.items():
+    for mb in (128, 256, 512, 1024):
+        wall = cpu / 1000 * max(1.0, 1769 / mb) + DDB_MS
+        billed = math.ceil(wall)
+        lam = billed / 1000 * mb / 1024 * GB_S * 1e6 + REQ
+        print(f"| {alg} | {mb} | {wall:.1f} | {billed} | {lam + WRU + HTTP_API:.3f} | {lam + WRU:.3f} |")
 PY

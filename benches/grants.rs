@@ -1,5 +1,7 @@
 //! CPU cost of one grant through the real handler on the embedded store: an API Gateway event
-//! (JSON text) in, the HTTP response out. Run with `cargo bench`.
+//! (JSON text) in, the HTTP response out, with access tokens signed HS256, ES256 and RS256; and,
+//! beside them, the bare signature of each asymmetric algorithm with ring, the floor a grant
+//! signed with it cannot go under. Run with `cargo bench`.
 
 use chatroom_token::clock::{Clock, SystemClock};
 use chatroom_token::crypto::grant_token::TokenKeys;
@@ -40,8 +42,30 @@ fn event(body: &str) -> String {
     .to_string()
 }
 
+/// Test-only private keys (tests/fixtures/keys), as `SIGNING_KEYS` takes them.
+const EC_KEY: &str = include_str!("../tests/fixtures/keys/ec-p256.b64");
+const RSA_KEY: &str = include_str!("../tests/fixtures/keys/rsa-2048-a.b64");
+
+fn signing_keys() -> [(&'static str, SigningKey); 3] {
+    let parse = |kid: &str, value: String| SigningKey::parse(kid, value.as_bytes()).unwrap();
+    [
+        (
+            "HS256",
+            SigningKey::hs256("bench", b"bench-signing-key-0123456789abcdef".to_vec()),
+        ),
+        (
+            "ES256",
+            parse("bench-es", format!("ES256:{}", EC_KEY.trim())),
+        ),
+        (
+            "RS256",
+            parse("bench-rs", format!("RS256:{}", RSA_KEY.trim())),
+        ),
+    ]
+}
+
 /// The service as a deployed instance has it, but on the embedded store.
-fn setup(runtime: &tokio::runtime::Runtime) -> (TokenService, Arc<MemoryStore>) {
+fn setup(runtime: &tokio::runtime::Runtime, key: SigningKey) -> (TokenService, Arc<MemoryStore>) {
     let store = Arc::new(MemoryStore::new());
     runtime
         .block_on(store.put_client(&Client {
@@ -57,7 +81,6 @@ fn setup(runtime: &tokio::runtime::Runtime) -> (TokenService, Arc<MemoryStore>) 
             created_at: 0,
         }))
         .unwrap();
-    let key = SigningKey::hs256("bench", b"bench-signing-key-0123456789abcdef".to_vec());
     let lifetimes = Lifetimes::default();
     let service = TokenService::new(
         store.clone(),
@@ -108,38 +131,85 @@ fn grants(c: &mut Criterion) {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .build()
         .unwrap();
-    let (service, store) = setup(&runtime);
+    for (algorithm, key) in signing_keys() {
+        grants_signed(c, &runtime, algorithm, key);
+    }
+    signatures(c);
+}
+
+/// The bare private-key operation of each asymmetric algorithm, with ring, over a message the
+/// size of an access token's signing input.
+fn signatures(c: &mut Criterion) {
+    use ring::signature::{EcdsaKeyPair, RsaKeyPair, ECDSA_P256_SHA256_FIXED_SIGNING};
+    let der = |text: &str| {
+        use base64::Engine;
+        base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(text.trim().trim_end_matches('='))
+            .unwrap()
+    };
+    let rng = ring::rand::SystemRandom::new();
+    let message = [b'x'; 420];
+    let rsa = RsaKeyPair::from_pkcs8(&der(RSA_KEY)).unwrap();
+    let mut signature = vec![0; rsa.public().modulus_len()];
+    c.bench_function("RSA-2048 PKCS#1 v1.5 SHA-256 signature alone (ring)", |b| {
+        b.iter(|| {
+            rsa.sign(
+                &ring::signature::RSA_PKCS1_SHA256,
+                &rng,
+                &message,
+                &mut signature,
+            )
+            .unwrap()
+        })
+    });
+    let ec =
+        EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &der(EC_KEY), &rng).unwrap();
+    c.bench_function("P-256 ECDSA SHA-256 signature alone (ring)", |b| {
+        b.iter(|| ec.sign(&rng, &message).unwrap())
+    });
+}
+
+fn grants_signed(
+    c: &mut Criterion,
+    runtime: &tokio::runtime::Runtime,
+    algorithm: &str,
+    key: SigningKey,
+) {
+    let (service, store) = setup(runtime, key);
     let keys = keys();
 
-    c.bench_function("code redemption (event in, response out)", |b| {
-        b.iter_batched(
-            || {
-                let code = new_code(&runtime, &store, &keys);
-                event(
-                    &serde_urlencoded::to_string([
-                        ("grant_type", "authorization_code"),
-                        ("client_id", CLIENT_ID),
-                        ("client_secret", CLIENT_SECRET),
-                        ("code", &code),
-                        ("redirect_uri", REDIRECT_URI),
-                    ])
-                    .unwrap(),
-                )
-            },
-            |event| {
-                let request = lambda_http::request::from_str(&event).unwrap();
-                let response = runtime.block_on(handle(&service, request));
-                assert_eq!(response.status(), 200);
-                response
-            },
-            BatchSize::SmallInput,
-        )
-    });
+    c.bench_function(
+        &format!("code redemption, {algorithm} (event in, response out)"),
+        |b| {
+            b.iter_batched(
+                || {
+                    let code = new_code(runtime, &store, &keys);
+                    event(
+                        &serde_urlencoded::to_string([
+                            ("grant_type", "authorization_code"),
+                            ("client_id", CLIENT_ID),
+                            ("client_secret", CLIENT_SECRET),
+                            ("code", &code),
+                            ("redirect_uri", REDIRECT_URI),
+                        ])
+                        .unwrap(),
+                    )
+                },
+                |event| {
+                    let request = lambda_http::request::from_str(&event).unwrap();
+                    let response = runtime.block_on(handle(&service, request));
+                    assert_eq!(response.status(), 200);
+                    response
+                },
+                BatchSize::SmallInput,
+            )
+        },
+    );
 
     // One long chain of rotations: every iteration refreshes the token the previous one got,
     // so each input is built right before its own iteration.
     let first = {
-        let code = new_code(&runtime, &store, &keys);
+        let code = new_code(runtime, &store, &keys);
         let body = serde_urlencoded::to_string([
             ("grant_type", "authorization_code"),
             ("client_id", CLIENT_ID),
@@ -152,28 +222,31 @@ fn grants(c: &mut Criterion) {
         token_body(&runtime.block_on(handle(&service, request)))
     };
     let current = RefCell::new(first);
-    c.bench_function("refresh grant (event in, response out)", |b| {
-        b.iter_batched(
-            || {
-                event(
-                    &serde_urlencoded::to_string([
-                        ("grant_type", "refresh_token"),
-                        ("client_id", CLIENT_ID),
-                        ("client_secret", CLIENT_SECRET),
-                        ("refresh_token", current.borrow().as_str()),
-                    ])
-                    .unwrap(),
-                )
-            },
-            |event| {
-                let request = lambda_http::request::from_str(&event).unwrap();
-                let response = runtime.block_on(handle(&service, request));
-                *current.borrow_mut() = token_body(&response);
-                response
-            },
-            BatchSize::PerIteration,
-        )
-    });
+    c.bench_function(
+        &format!("refresh grant, {algorithm} (event in, response out)"),
+        |b| {
+            b.iter_batched(
+                || {
+                    event(
+                        &serde_urlencoded::to_string([
+                            ("grant_type", "refresh_token"),
+                            ("client_id", CLIENT_ID),
+                            ("client_secret", CLIENT_SECRET),
+                            ("refresh_token", current.borrow().as_str()),
+                        ])
+                        .unwrap(),
+                    )
+                },
+                |event| {
+                    let request = lambda_http::request::from_str(&event).unwrap();
+                    let response = runtime.block_on(handle(&service, request));
+                    *current.borrow_mut() = token_body(&response);
+                    response
+                },
+                BatchSize::PerIteration,
+            )
+        },
+    );
 }
 
 criterion_group!(benches, grants);

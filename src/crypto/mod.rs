@@ -2,6 +2,7 @@
 //! comparison. Everything that touches a token's secret bytes goes through here.
 
 pub mod grant_token;
+pub mod jwt_backend;
 pub mod secret;
 pub mod successor_seal;
 

@@ -4,6 +4,7 @@
 
 pub use super::signing_key::{PreparedKey, SigningKey};
 use crate::crypto::grant_token::GrantId;
+use crate::crypto::jwt_backend;
 use crate::crypto::{b64url, random_bytes};
 use jsonwebtoken::jwk::{AlgorithmParameters, JwkSet};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
@@ -44,6 +45,7 @@ impl AccessTokenSigner {
     }
 
     pub fn from_prepared(prepared: &PreparedKey, issuer: String, lifetime: i64) -> Self {
+        jwt_backend::install();
         let mut header = Header::new(prepared.algorithm);
         header.kid = Some(prepared.kid.clone());
         // RFC 9068 §2.1: JWT access tokens are typed so they cannot be confused with ID tokens.
@@ -126,6 +128,7 @@ impl AccessTokenVerifier {
     }
 
     pub fn from_prepared(keys: &[PreparedKey], issuer: &str) -> Self {
+        jwt_backend::install();
         let keys = keys
             .iter()
             .map(|key| (key.kid.clone(), key.algorithm, key.decoding.clone()))
@@ -140,6 +143,7 @@ impl AccessTokenVerifier {
     /// From a JWKS document (the service's `jwks_uri`): its RS256 and ES256 keys, each pinned to
     /// its own `alg`.
     pub fn from_jwks(jwks: &str, issuer: &str, audience: &str) -> Result<Self, String> {
+        jwt_backend::install();
         let set: JwkSet = serde_json::from_str(jwks).map_err(|_| "not a JWK set".to_owned())?;
         let mut keys = Vec::new();
         for jwk in &set.keys {

@@ -6,12 +6,9 @@
 //! cannot be is a configuration error naming its `kid`.
 
 use super::key_ring::KeyState;
-use crate::crypto::b64url_decode;
+use crate::crypto::{b64url_decode, jwt_backend};
 use jsonwebtoken::jwk::{Jwk, PublicKeyUse};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey};
-use rsa::pkcs1::EncodeRsaPrivateKey;
-use rsa::pkcs8::DecodePrivateKey;
-use rsa::traits::PublicKeyParts;
 
 /// RSA keys shorter than this are refused (RFC 7518 §3.3 requires at least 2048 bits).
 pub const MIN_RSA_BITS: usize = 2048;
@@ -88,6 +85,7 @@ impl SigningKey {
 
     /// Builds the signing and verification keys. Errors name the `kid`, never the key.
     pub fn prepare(&self) -> Result<PreparedKey, String> {
+        jwt_backend::install();
         let bad = |what: &str| format!("key '{}' is not {what}", self.kid);
         let (encoding, decoding, public_jwk) = match self.algorithm {
             Algorithm::HS256 => (
@@ -96,15 +94,12 @@ impl SigningKey {
                 None,
             ),
             Algorithm::RS256 => {
-                let private = rsa::RsaPrivateKey::from_pkcs8_der(&self.secret)
-                    .map_err(|_| bad("an RSA private key in PKCS#8 DER"))?;
-                if private.size() * 8 < MIN_RSA_BITS {
+                jwt_backend::prepare(Algorithm::RS256, &self.secret).map_err(bad)?;
+                if jwt_backend::rsa_bits(&self.secret).unwrap_or(0) < MIN_RSA_BITS {
                     return Err(bad("an RSA key of at least 2048 bits"));
                 }
-                let pkcs1 = private
-                    .to_pkcs1_der()
-                    .map_err(|_| bad("an encodable RSA key"))?;
-                let encoding = EncodingKey::from_rsa_der(pkcs1.as_bytes());
+                // The PKCS#8 bytes as they are: the backend parsed them once, above.
+                let encoding = EncodingKey::from_rsa_der(&self.secret);
                 let jwk = Jwk::from_encoding_key(&encoding, Algorithm::RS256)
                     .map_err(|_| bad("a usable RSA key"))?;
                 (
@@ -114,6 +109,7 @@ impl SigningKey {
                 )
             }
             Algorithm::ES256 => {
+                jwt_backend::prepare(Algorithm::ES256, &self.secret).map_err(bad)?;
                 let encoding = EncodingKey::from_ec_der(&self.secret);
                 let jwk = Jwk::from_encoding_key(&encoding, Algorithm::ES256)
                     .map_err(|_| bad("a P-256 private key in PKCS#8 DER"))?;
