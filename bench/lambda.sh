@@ -168,7 +168,7 @@ line(f"RSS after {count} invocations (MiB)", "rss", "{:.1f}", ratio=False)
 def floor(prefix):
     for path in glob.glob(f"{criterion}/*/new/benchmark.json"):
         bench = json.load(open(path))
-        if bench["function_id"].startswith(prefix):
+        if (bench.get("function_id") or bench.get("group_id") or "").startswith(prefix):
             estimates = json.load(open(path.replace("benchmark.json", "estimates.json")))
             return estimates["median"]["point_estimate"] / 1000
     return None
