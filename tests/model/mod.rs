@@ -261,10 +261,11 @@ impl Model {
         }
         let now = self.now;
         let grant = &mut self.grants[g];
-        let pkce_ok = match (grant.pkce, verifier) {
-            (true, Verifier::Right) | (false, Verifier::Missing) => true,
-            _ => false,
-        };
+        // The right verifier for a code with a challenge, none for a code without.
+        let pkce_ok = matches!(
+            (grant.pkce, verifier),
+            (true, Verifier::Right) | (false, Verifier::Missing)
+        );
         if grant.redeemed_at.is_none()
             && !grant.revoked
             && grant.code_expires_at > now

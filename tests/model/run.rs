@@ -694,13 +694,12 @@ pub fn check<S: Strategy>(
         Err(TestError::Fail(why, minimal)) => panic!(
             "{name}: the service does not behave as the model says.\n{why}\n\
              minimal failing case:\n{minimal:#?}\n\
-             reproduce: PROPTEST_RNG_SEED={seed} PROPTEST_CASES={cases} bash .ci/test --test {test}\n\
-             (the case is also saved in {source_file}'s proptest-regressions file, which every \
-             run replays first)",
-            test = std::path::Path::new(source_file)
-                .file_stem()
-                .unwrap()
-                .to_string_lossy(),
+             reproduce: PROPTEST_RNG_SEED={seed} bash .ci/model {cases} {name}\n\
+             (proptest also saved the case in {saved}, which every run replays first; a race \
+             depends on timing too, so one may need a few runs)",
+            saved = std::path::Path::new(source_file)
+                .with_extension("proptest-regressions")
+                .display(),
         ),
         Err(TestError::Abort(why)) => panic!("{name}: aborted: {why}"),
     }
