@@ -4,20 +4,17 @@
 //! disabled client is refused at once and every request reads its client once).
 
 use super::Fault;
-use crate::support::backends::{sdk_client, sdk_config_builder, Dynamo};
-use crate::support::sdk_faults::{FaultInterceptor, Injection, RequestLog, RequestLogHandle};
+use crate::support::backends::{sdk_client, Dynamo};
+use crate::support::sdk_faults::{instrumented_store, Injection, RequestLog};
 use crate::support::Backend;
 use async_trait::async_trait;
-use aws_sdk_dynamodb::config::retry::RetryConfig;
 use chatroom_token::crypto::grant_token::GrantId;
 use chatroom_token::domain::model::GrantRecord;
 use chatroom_token::domain::port::{
     ClientRegistry, GrantStore, Redemption, Rejected, Revocation, Rotation, StoreError,
 };
-use chatroom_token::store::dynamodb::DynamoStore;
 use chatroom_token::store::memory::MemoryStore;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 /// A store the model's harness runs on.
 pub trait ModelBackend: Backend {
@@ -125,20 +122,8 @@ pub struct FaultyDynamo {
 impl Backend for FaultyDynamo {
     async fn stores(&self) -> (Arc<dyn ClientRegistry>, Arc<dyn GrantStore>) {
         let table = self.tables.new_table(&sdk_client()).await;
-        let config = sdk_config_builder()
-            .interceptor(FaultInterceptor(RequestLogHandle(self.log.clone())))
-            .retry_config(
-                RetryConfig::standard()
-                    .with_max_attempts(3)
-                    .with_initial_backoff(Duration::from_millis(5)),
-            )
-            .build();
         // Client cache off: a disabled client is refused at once, as on the embedded store.
-        let store = Arc::new(DynamoStore::new(
-            aws_sdk_dynamodb::Client::from_conf(config),
-            table,
-            0,
-        ));
+        let store = Arc::new(instrumented_store(table, &self.log, 0));
         (store.clone(), store)
     }
 }

@@ -232,11 +232,7 @@ pub fn races_are_linearizable<B: ModelBackend + Default>(
     source_file: &'static str,
     default_cases: u32,
 ) {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
+    let runtime = super::run::runtime();
     check(
         "races_are_linearizable",
         source_file,

@@ -711,11 +711,7 @@ pub fn histories_follow_the_model<B: ModelBackend + Default>(
     default_cases: u32,
     max_steps: usize,
 ) {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
+    let runtime = runtime();
     check(
         "histories_follow_the_model",
         source_file,
@@ -730,4 +726,13 @@ pub fn histories_follow_the_model<B: ModelBackend + Default>(
             })
         },
     );
+}
+
+/// The runtime a property's cases run on: two workers, as the suites' tests.
+pub fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
 }
