@@ -116,6 +116,11 @@ pub fn caller() -> impl Strategy<Value = Caller> {
     ]
 }
 
+/// Mostly the resource server, sometimes an app (which may not introspect).
+fn introspector() -> impl Strategy<Value = Caller> {
+    prop_oneof![8 => Just(Caller::ResourceServer), 1 => Just(Caller::App)]
+}
+
 pub fn fault() -> impl Strategy<Value = Fault> {
     prop_oneof![
         12 => Just(Fault::None),
@@ -126,7 +131,10 @@ pub fn fault() -> impl Strategy<Value = Fault> {
 
 fn choice() -> impl Strategy<Value = Choice> {
     prop_oneof![
-        10 => (0usize..4).prop_map(Choice::Recent),
+        // Mostly the newest (often the current token), then its predecessor, then older ones.
+        8 => Just(Choice::Recent(0)),
+        4 => Just(Choice::Recent(1)),
+        2 => (2usize..4).prop_map(Choice::Recent),
         1 => (0usize..2).prop_map(Choice::Tampered),
         1 => (0usize..2).prop_map(Choice::OtherKey),
         1 => Just(Choice::Garbage),
@@ -190,7 +198,7 @@ pub fn op() -> impl Strategy<Value = Op> {
         ),
         2 => (caller(), pick(Kind::Refresh), fault())
             .prop_map(|(caller, token, fault)| Op::Revoke { caller, token, fault }),
-        2 => (caller(), pick(Kind::Access))
+        2 => (introspector(), pick(Kind::Access))
             .prop_map(|(caller, token)| Op::Introspect { caller, token }),
         4 => advances().prop_map(Op::Advance),
         1 => (app(), any::<bool>())
