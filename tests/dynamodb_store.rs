@@ -16,7 +16,7 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Duration;
 use support::backends::{sdk_client, sdk_config_builder, Dynamo};
-use support::sdk_faults::{FaultInterceptor, Injection, RequestLog, RequestLogHandle};
+use support::sdk_faults::{instrumented_store, Injection, RequestLog};
 use support::*;
 
 /// A DynamoDB backend whose SDK client reports every request to a `RequestLog`.
@@ -43,17 +43,9 @@ impl Instrumented {
 impl Backend for Instrumented {
     async fn stores(&self) -> (Arc<dyn ClientRegistry>, Arc<dyn GrantStore>) {
         let table = self.tables.new_table(&sdk_client()).await;
-        let config = sdk_config_builder()
-            .interceptor(FaultInterceptor(RequestLogHandle(self.log.clone())))
-            .retry_config(
-                RetryConfig::standard()
-                    .with_max_attempts(3)
-                    .with_initial_backoff(Duration::from_millis(5)),
-            )
-            .build();
-        let store = Arc::new(DynamoStore::new(
-            aws_sdk_dynamodb::Client::from_conf(config),
+        let store = Arc::new(instrumented_store(
             table,
+            &self.log,
             self.client_cache_seconds,
         ));
         (store.clone(), store)

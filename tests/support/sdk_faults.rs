@@ -5,9 +5,12 @@ use aws_sdk_dynamodb::config::interceptors::{
     BeforeDeserializationInterceptorContextMut, BeforeTransmitInterceptorContextMut,
     BeforeTransmitInterceptorContextRef,
 };
+use aws_sdk_dynamodb::config::retry::RetryConfig;
 use aws_sdk_dynamodb::config::{ConfigBag, Intercept, RuntimeComponents};
 use aws_smithy_types::body::SdkBody;
+use chatroom_token::store::dynamodb::DynamoStore;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
@@ -47,6 +50,28 @@ impl RequestLog {
     pub fn clear_injection(&self) {
         self.0.lock().unwrap().injection = None;
     }
+}
+
+/// A DynamoDB store on `table` whose SDK client reports every request to `log` and takes the
+/// faults injected there, retrying (3 attempts) after 5 ms instead of the default backoff.
+pub fn instrumented_store(
+    table: String,
+    log: &RequestLog,
+    client_cache_seconds: u64,
+) -> DynamoStore {
+    let config = super::backends::sdk_config_builder()
+        .interceptor(FaultInterceptor(RequestLogHandle(log.clone())))
+        .retry_config(
+            RetryConfig::standard()
+                .with_max_attempts(3)
+                .with_initial_backoff(Duration::from_millis(5)),
+        )
+        .build();
+    DynamoStore::new(
+        aws_sdk_dynamodb::Client::from_conf(config),
+        table,
+        client_cache_seconds,
+    )
 }
 
 #[derive(Debug)]

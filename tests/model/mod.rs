@@ -1,0 +1,454 @@
+//! A reference model of the token service: what it promises, in plain Rust, with no crypto and
+//! no store. Read this file to know what every request must answer.
+//!
+//! Tokens are named by what they are (`TokenId`): the code of grant 2, the refresh token of
+//! grant 2 at generation 3, an access token of grant 2 that expires at t. The harness
+//! (`run.rs`) drives random operations (`ops.rs`) through the real HTTP handler and checks that
+//! each real answer is the model's, token for token; `concurrent.rs` checks that answers to
+//! concurrent requests are those of some order of them (linearizability).
+//!
+//! Costs are DynamoDB requests with the client cache off (every authenticated request reads its
+//! client once): the promises of the README's "DynamoDB data model".
+#![allow(dead_code)]
+
+pub mod backends;
+pub mod concurrent;
+pub mod ops;
+pub mod run;
+
+use chatroom_token::domain::service::Lifetimes;
+
+/// Short lifetimes, so a few clock steps cross each limit.
+pub const LIFETIMES: Lifetimes = Lifetimes {
+    access_token: 600,
+    code: 60,
+    refresh_idle: 3_600,
+    refresh_absolute: 10_800,
+    grace: 10,
+};
+
+/// The scope both apps are registered with (`tests/support`).
+pub const CLIENT_SCOPE: &[&str] = &["chat_read", "chat_write", "user_info_read"];
+
+/// Who calls: two apps registered for both grants, and a resource server that may only
+/// introspect.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Caller {
+    App,
+    OtherApp,
+    ResourceServer,
+}
+
+/// A token as the model knows it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TokenId {
+    Code {
+        grant: usize,
+    },
+    Refresh {
+        grant: usize,
+        generation: u32,
+    },
+    Access {
+        grant: usize,
+        expires_at: i64,
+    },
+    /// Anything the service did not mint: garbage, a tampered token, one under another key.
+    Forged,
+}
+
+/// What an authorization-code request sends as its PKCE verifier.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Verifier {
+    Right,
+    Wrong,
+    Missing,
+}
+
+/// What a code redemption sends as its redirect URI.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Redirect {
+    Right,
+    Wrong,
+    Missing,
+}
+
+/// A store fault on the request's first write.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Fault {
+    #[default]
+    None,
+    /// The store is unavailable: nothing is written, the client gets a 503.
+    BeforeWrite,
+    /// The write applies and its answer is lost; the retry finds the request's own write.
+    AnswerLost,
+}
+
+/// The OAuth error codes the model answers with (each has its fixed HTTP status).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ErrorCode {
+    InvalidRequest,
+    InvalidClient,
+    InvalidGrant,
+    InvalidScope,
+    UnauthorizedClient,
+    TemporarilyUnavailable,
+}
+
+impl ErrorCode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::InvalidRequest => "invalid_request",
+            Self::InvalidClient => "invalid_client",
+            Self::InvalidGrant => "invalid_grant",
+            Self::InvalidScope => "invalid_scope",
+            Self::UnauthorizedClient => "unauthorized_client",
+            Self::TemporarilyUnavailable => "temporarily_unavailable",
+        }
+    }
+
+    pub fn status(self) -> u16 {
+        match self {
+            Self::InvalidClient => 401,
+            Self::TemporarilyUnavailable => 503,
+            _ => 400,
+        }
+    }
+}
+
+/// What a request must answer.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Answer {
+    /// A 200 token response: this refresh token, a fresh access token, this scope.
+    Tokens {
+        grant: usize,
+        generation: u32,
+        scope: Vec<&'static str>,
+    },
+    Error(ErrorCode),
+    /// Revocation's empty 200.
+    Revoked,
+    /// Introspection's answer.
+    Active(bool),
+    /// The consent page got a code for a new grant.
+    CodeIssued {
+        grant: usize,
+    },
+    /// The consent page's request was refused (a disabled client).
+    CodeRefused,
+}
+
+/// An answer and what it cost in DynamoDB requests.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Step {
+    pub answer: Answer,
+    pub requests: u32,
+}
+
+/// One user's authorization of one client.
+#[derive(Clone, Debug)]
+pub struct Grant {
+    pub client: Caller,
+    pub scope: Vec<&'static str>,
+    /// The code was issued with an S256 challenge.
+    pub pkce: bool,
+    pub code_expires_at: i64,
+    pub redeemed_at: Option<i64>,
+    /// The current refresh token's generation (0 after redemption).
+    pub generation: u32,
+    /// The last redemption or rotation.
+    pub rotated_at: i64,
+    pub revoked: bool,
+}
+
+impl Grant {
+    fn within_lifetimes(&self, now: i64) -> bool {
+        self.redeemed_at.is_some_and(|redeemed| {
+            now - self.rotated_at < LIFETIMES.refresh_idle
+                && now - redeemed < LIFETIMES.refresh_absolute
+        })
+    }
+
+    fn covers(&self, scope: &[&'static str]) -> bool {
+        scope.iter().all(|s| self.scope.contains(s))
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Model {
+    pub now: i64,
+    pub app_enabled: bool,
+    pub other_app_enabled: bool,
+    pub grants: Vec<Grant>,
+}
+
+impl Model {
+    pub fn new(now: i64) -> Self {
+        Self {
+            now,
+            app_enabled: true,
+            other_app_enabled: true,
+            grants: Vec::new(),
+        }
+    }
+
+    fn enabled(&self, caller: Caller) -> bool {
+        match caller {
+            Caller::App => self.app_enabled,
+            Caller::OtherApp => self.other_app_enabled,
+            Caller::ResourceServer => true,
+        }
+    }
+
+    pub fn set_enabled(&mut self, client: Caller, enabled: bool) {
+        match client {
+            Caller::App => self.app_enabled = enabled,
+            Caller::OtherApp => self.other_app_enabled = enabled,
+            Caller::ResourceServer => {}
+        }
+    }
+
+    pub fn advance(&mut self, seconds: i64) {
+        self.now += seconds;
+    }
+
+    /// The consent page issues a code (a client read and a put).
+    pub fn issue_code(&mut self, client: Caller, scope: Vec<&'static str>, pkce: bool) -> Step {
+        if !self.enabled(client) {
+            return Step {
+                answer: Answer::CodeRefused,
+                requests: 1,
+            };
+        }
+        self.grants.push(Grant {
+            client,
+            scope,
+            pkce,
+            code_expires_at: self.now + LIFETIMES.code,
+            redeemed_at: None,
+            generation: 0,
+            rotated_at: self.now,
+            revoked: false,
+        });
+        Step {
+            answer: Answer::CodeIssued {
+                grant: self.grants.len() - 1,
+            },
+            requests: 2,
+        }
+    }
+
+    /// Token endpoint, `grant_type=authorization_code`.
+    pub fn redeem(
+        &mut self,
+        caller: Caller,
+        code: TokenId,
+        redirect: Redirect,
+        verifier: Verifier,
+        fault: Fault,
+    ) -> Step {
+        let mut cost = Cost::client_read();
+        if let Err(error) = self.token_client(caller) {
+            return cost.answer(Answer::Error(error));
+        }
+        // A verifier is checked for form before anything else; ours are always well formed.
+        let TokenId::Code { grant: g } = code else {
+            return cost.answer(Answer::Error(ErrorCode::InvalidGrant)); // no store call
+        };
+        cost.write();
+        if fault == Fault::BeforeWrite {
+            return cost.answer(Answer::Error(ErrorCode::TemporarilyUnavailable));
+        }
+        let now = self.now;
+        let grant = &mut self.grants[g];
+        // The right verifier for a code with a challenge, none for a code without.
+        let pkce_ok = matches!(
+            (grant.pkce, verifier),
+            (true, Verifier::Right) | (false, Verifier::Missing)
+        );
+        if grant.redeemed_at.is_none()
+            && !grant.revoked
+            && grant.code_expires_at > now
+            && grant.client == caller
+            && redirect == Redirect::Right
+            && pkce_ok
+        {
+            grant.redeemed_at = Some(now);
+            grant.rotated_at = now;
+            grant.generation = 0;
+            let scope = grant.scope.clone();
+            return cost.answer(tokens(g, 0, scope));
+        }
+        // Refused: why, in order of precedence.
+        let error = if grant.revoked || grant.client != caller {
+            ErrorCode::InvalidGrant
+        } else if grant.redeemed_at.is_some() {
+            // A replay by the code's own client revokes what the first redemption started.
+            grant.revoked = true;
+            cost.write();
+            ErrorCode::InvalidGrant
+        } else if grant.code_expires_at <= now {
+            ErrorCode::InvalidGrant
+        } else if redirect == Redirect::Missing {
+            ErrorCode::InvalidRequest
+        } else if redirect == Redirect::Wrong {
+            ErrorCode::InvalidGrant
+        } else if grant.pkce && verifier == Verifier::Missing {
+            ErrorCode::InvalidRequest
+        } else {
+            ErrorCode::InvalidGrant // a wrong verifier, or one for a code without a challenge
+        };
+        cost.answer(Answer::Error(error))
+    }
+
+    /// Token endpoint, `grant_type=refresh_token`, optionally narrowing the scope.
+    pub fn refresh(
+        &mut self,
+        caller: Caller,
+        token: TokenId,
+        scope: Option<Vec<&'static str>>,
+        fault: Fault,
+    ) -> Step {
+        let mut cost = Cost::client_read();
+        if let Err(error) = self.token_client(caller) {
+            return cost.answer(Answer::Error(error));
+        }
+        let TokenId::Refresh {
+            grant: g,
+            generation,
+        } = token
+        else {
+            return cost.answer(Answer::Error(ErrorCode::InvalidGrant)); // no store call
+        };
+        cost.write();
+        if fault == Fault::BeforeWrite {
+            return cost.answer(Answer::Error(ErrorCode::TemporarilyUnavailable));
+        }
+        let now = self.now;
+        let grant = &mut self.grants[g];
+        let requested = scope.unwrap_or_else(|| grant.scope.clone());
+        let live = !grant.revoked && grant.within_lifetimes(now);
+        if live && generation == grant.generation && grant.client == caller {
+            if !grant.covers(&requested) {
+                return cost.answer(Answer::Error(ErrorCode::InvalidScope));
+            }
+            // Rotation: the presented token becomes the previous one, its successor current.
+            grant.generation += 1;
+            grant.rotated_at = now;
+            return cost.answer(tokens(g, grant.generation, requested));
+        }
+        if !live || grant.client != caller {
+            return cost.answer(Answer::Error(ErrorCode::InvalidGrant));
+        }
+        let predecessor = generation + 1 == grant.generation;
+        let in_grace = now - grant.rotated_at < LIFETIMES.grace;
+        if predecessor && in_grace {
+            // A retry (or a racing tab): the same current token again, nothing rotates.
+            if !grant.covers(&requested) {
+                return cost.answer(Answer::Error(ErrorCode::InvalidScope));
+            }
+            return cost.answer(tokens(g, grant.generation, requested));
+        }
+        // An older token, or the previous one after the window: reuse. The grant is revoked.
+        grant.revoked = true;
+        cost.write();
+        cost.answer(Answer::Error(ErrorCode::InvalidGrant))
+    }
+
+    /// Revocation endpoint (RFC 7009): any authenticated client, its own tokens only.
+    pub fn revoke(&mut self, caller: Caller, token: TokenId, fault: Fault) -> Step {
+        let mut cost = Cost::client_read();
+        if !self.enabled(caller) {
+            return cost.answer(Answer::Error(ErrorCode::InvalidClient));
+        }
+        let now = self.now;
+        let g = match token {
+            // Codes, forged tokens and expired access tokens revoke nothing, with no store call.
+            TokenId::Forged | TokenId::Code { .. } => return cost.answer(Answer::Revoked),
+            TokenId::Access { expires_at, .. } if expires_at <= now => {
+                return cost.answer(Answer::Revoked)
+            }
+            TokenId::Access { grant, .. } => {
+                if self.grants[grant].client != caller {
+                    // The access token names its client: refused before any store call.
+                    return cost.answer(Answer::Error(ErrorCode::UnauthorizedClient));
+                }
+                grant
+            }
+            TokenId::Refresh { grant, .. } => grant,
+        };
+        cost.write();
+        if fault == Fault::BeforeWrite {
+            return cost.answer(Answer::Error(ErrorCode::TemporarilyUnavailable));
+        }
+        let grant = &mut self.grants[g];
+        if grant.client != caller {
+            return cost.answer(Answer::Error(ErrorCode::UnauthorizedClient));
+        }
+        grant.revoked = true;
+        cost.answer(Answer::Revoked)
+    }
+
+    /// Introspection endpoint (RFC 7662): resource servers only; only access tokens are ever
+    /// active, while unexpired and their grant is not revoked.
+    pub fn introspect(&self, caller: Caller, token: TokenId) -> Step {
+        let mut cost = Cost::client_read();
+        if !self.enabled(caller) {
+            return cost.answer(Answer::Error(ErrorCode::InvalidClient));
+        }
+        if caller != Caller::ResourceServer {
+            return cost.answer(Answer::Error(ErrorCode::UnauthorizedClient));
+        }
+        match token {
+            TokenId::Access { grant, expires_at } if expires_at > self.now => {
+                cost.read();
+                cost.answer(Answer::Active(!self.grants[grant].revoked))
+            }
+            _ => cost.answer(Answer::Active(false)),
+        }
+    }
+
+    /// Client authentication and the grant-type check of the token endpoint.
+    fn token_client(&self, caller: Caller) -> Result<(), ErrorCode> {
+        if !self.enabled(caller) {
+            Err(ErrorCode::InvalidClient)
+        } else if caller == Caller::ResourceServer {
+            Err(ErrorCode::UnauthorizedClient)
+        } else {
+            Ok(())
+        }
+    }
+}
+
+fn tokens(grant: usize, generation: u32, scope: Vec<&'static str>) -> Answer {
+    Answer::Tokens {
+        grant,
+        generation,
+        scope,
+    }
+}
+
+/// Counts a request's store calls.
+struct Cost(u32);
+
+impl Cost {
+    /// With the client cache off, client authentication reads the client once.
+    fn client_read() -> Self {
+        Self(1)
+    }
+
+    fn read(&mut self) {
+        self.0 += 1;
+    }
+
+    fn write(&mut self) {
+        self.0 += 1;
+    }
+
+    fn answer(self, answer: Answer) -> Step {
+        Step {
+            answer,
+            requests: self.0,
+        }
+    }
+}
