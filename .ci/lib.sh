@@ -15,6 +15,8 @@ ACTIONLINT_VERSION="1.17.0"
 ZIZMOR_VERSION="1.32.0"
 # cargo-deny builds from crates.io (.ci/deny installs it once into ~/.cargo/bin).
 CARGO_DENY_VERSION="0.20.2"
+# cargo-fuzz likewise (.ci/fuzz), with the nightly toolchain it needs.
+CARGO_FUZZ_VERSION="0.13.2"
 
 # Creates the virtualenv (once) and installs the given pip requirements into it.
 ensure_venv() {
