@@ -23,7 +23,17 @@ use std::path::Path;
 /// `config::MIN_KEY_BYTES`: nothing shorter is accepted as a key.
 const MIN_KEY_BYTES: usize = 32;
 /// Build output, virtual environments, deployment builds: not the repository's own text.
-const SKIPPED: [&str; 5] = ["target", ".git", ".aws-sam", "node_modules", "__pycache__"];
+/// The fuzzers' outputs (artifacts, coverage, corpora they grow) are not written by anyone.
+const SKIPPED: [&str; 8] = [
+    "target",
+    ".git",
+    ".aws-sam",
+    "node_modules",
+    "__pycache__",
+    "artifacts",
+    "coverage",
+    "corpus",
+];
 /// Larger files are data, not text anyone writes keys in.
 const MAX_FILE_BYTES: u64 = 4 << 20;
 
