@@ -63,6 +63,7 @@ macro_rules! all_tests {
             store::a_revoked_grant_refuses_rotation_and_revocation_is_idempotent,
             store::concurrent_rotations_have_exactly_one_winner,
             store::a_rotation_without_a_seal_removes_the_old_one,
+            store::revocation_conditions_each_refuse,
             revocation::revoking_a_refresh_token_revokes_its_grant,
             revocation::an_older_refresh_token_of_the_grant_revokes_it,
             revocation::revoking_an_access_token_revokes_its_grant,

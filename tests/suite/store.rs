@@ -6,7 +6,9 @@ use chatroom_token::crypto::grant_token::{GrantId, TokenHash, TokenKind};
 use chatroom_token::domain::code_issuer::{pending_grant, CodeRequest};
 use chatroom_token::domain::model::GrantRecord;
 use chatroom_token::domain::pkce::{ChallengeMethod, CodeChallenge, VerifierProof};
-use chatroom_token::domain::port::{GrantStore, Redemption, Rejected, Rotation, StoreError};
+use chatroom_token::domain::port::{
+    GrantStore, Redemption, Rejected, Revocation, Rotation, StoreError,
+};
 use chatroom_token::domain::scope::Scope;
 use std::sync::Arc;
 
@@ -355,4 +357,82 @@ pub async fn a_rotation_without_a_seal_removes_the_old_one(backend: &impl Backen
     assert_eq!(after.sealed_successor, None);
     let stored = h.grants.find_grant(&grant.grant_id).await.unwrap().unwrap();
     assert_eq!(stored.sealed_successor, None);
+}
+
+/// A client's revocation (RFC 7009) applies only to its own grant, and only when the token it
+/// presents is the grant's current refresh token or an older one of a redeemed grant: a token of
+/// a later generation, or of the current generation with another hash, proves nothing.
+pub async fn revocation_conditions_each_refuse(backend: &impl Backend) {
+    let h = Harness::standard(backend).await;
+    let (pending_record, _) = pending(h.start);
+    h.grants.issue_code(&pending_record).await.unwrap();
+    let (grant, current) = active_grant(&h).await;
+    let rotated = h
+        .grants
+        .rotate_refresh_token(&rotation(
+            grant.grant_id,
+            current,
+            TokenHash([2; 32]),
+            h.start + 1,
+        ))
+        .await
+        .unwrap();
+    let good = Revocation {
+        grant_id: grant.grant_id,
+        client_id: Some(CLIENT_ID.into()),
+        presented: Some((1, TokenHash([2; 32]))),
+        now: h.start + 2,
+    };
+    let cases: Vec<(&str, Revocation)> = vec![
+        (
+            "other client",
+            Revocation {
+                client_id: Some(OTHER_CLIENT_ID.into()),
+                ..good.clone()
+            },
+        ),
+        (
+            "current generation, another hash",
+            Revocation {
+                presented: Some((1, TokenHash([7; 32]))),
+                ..good.clone()
+            },
+        ),
+        (
+            "a later generation",
+            Revocation {
+                presented: Some((2, TokenHash([7; 32]))),
+                ..good.clone()
+            },
+        ),
+        (
+            "a grant not yet redeemed",
+            Revocation {
+                grant_id: pending_record.grant_id,
+                presented: Some((0, TokenHash([1; 32]))),
+                ..good.clone()
+            },
+        ),
+    ];
+    for (name, case) in cases {
+        let old = refused_record(h.grants.revoke(&case).await);
+        let expected = if case.grant_id == grant.grant_id {
+            &rotated
+        } else {
+            &pending_record
+        };
+        assert_eq!(old.as_ref(), Some(expected), "{name}");
+    }
+    let older = Revocation {
+        presented: Some((0, TokenHash([9; 32]))),
+        ..good.clone()
+    };
+    let revoked = h.grants.revoke(&older).await.unwrap();
+    assert_eq!(revoked.revoked_at, Some(h.start + 2), "an older generation");
+    let again = h.grants.revoke(&good).await.unwrap();
+    assert_eq!(
+        again.revoked_at,
+        Some(h.start + 2),
+        "the current token, again"
+    );
 }
