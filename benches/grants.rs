@@ -78,6 +78,8 @@ fn setup(runtime: &tokio::runtime::Runtime, key: SigningKey) -> (TokenService, A
             enabled: true,
             may_introspect: false,
             pkce: PkcePolicy::Optional,
+            previous_secret: None,
+            lifetimes: Default::default(),
             created_at: 0,
         }))
         .unwrap();

@@ -9,7 +9,7 @@ use crate::crypto::grant_token::{TokenKeys, TokenKind};
 use crate::domain::code_issuer::{pending_grant, CodeRequest};
 use crate::domain::key_ring::KeyRing;
 use crate::domain::live_keys::{KeySource, LiveKeys, Refresh};
-use crate::domain::model::{Client, GrantRecord, GrantType, SecretHash};
+use crate::domain::model::{Client, ClientLifetimes, GrantRecord, GrantType, SecretHash};
 use crate::domain::pkce::PkcePolicy;
 use crate::domain::port::{ClientRegistry, ClientStore, GrantStore};
 use crate::domain::scope::Scope;
@@ -121,7 +121,10 @@ pub async fn build_service_with_source(
         &config.issuer,
         config.lifetimes,
     );
-    let service = service.with_internal_callers(config.internal_callers.clone());
+    let mut service = service.with_internal_callers(config.internal_callers.clone());
+    if config.client_credentials {
+        service = service.with_client_credentials();
+    }
     Ok(match &config.scopes_supported {
         Some(scopes) => service.with_scopes_supported(scopes),
         None => service,
@@ -173,6 +176,8 @@ async fn seed_demo(
         may_introspect: false,
         // The API document's flow: the demo code carries no challenge.
         pkce: PkcePolicy::Optional,
+        previous_secret: None,
+        lifetimes: ClientLifetimes::default(),
         created_at: now,
     };
     let seeding_failed = |e| StartupError(format!("seeding the demo grants failed: {e}"));

@@ -31,6 +31,8 @@ pub struct Config {
     pub store: StoreConfig,
     /// Who may call `POST /internal/codes`, on which API.
     pub internal_callers: InternalCallers,
+    /// Serve `grant_type=client_credentials` (RFC 6749 §4.4) to clients registered for it.
+    pub client_credentials: bool,
 }
 
 /// Names the keys, never shows them.
@@ -44,6 +46,7 @@ impl std::fmt::Debug for Config {
             .field("lifetimes", &self.lifetimes)
             .field("store", &self.store)
             .field("internal_callers", &self.internal_callers)
+            .field("client_credentials", &self.client_credentials)
             .finish()
     }
 }
@@ -170,6 +173,13 @@ impl Config {
             lifetimes,
             store,
             internal_callers: internal_callers(&env)?,
+            client_credentials: match env.optional("CLIENT_CREDENTIALS").as_deref() {
+                None | Some("disabled") => false,
+                Some("enabled") => true,
+                Some(_) => {
+                    return Err(invalid("CLIENT_CREDENTIALS", "must be enabled or disabled"))
+                }
+            },
         })
     }
 }

@@ -93,6 +93,8 @@ impl Fleet {
                     may_introspect,
                     // The codes here are issued without a challenge.
                     pkce: PkcePolicy::Optional,
+                    previous_secret: None,
+                    lifetimes: Default::default(),
                     created_at: 0,
                 })
                 .await

@@ -53,6 +53,8 @@ async fn access_token(signing_keys: &str) -> String {
             enabled: true,
             may_introspect: false,
             pkce: PkcePolicy::Optional,
+            previous_secret: None,
+            lifetimes: Default::default(),
             created_at: 0,
         })
         .await

@@ -3,6 +3,7 @@
 
 mod support;
 
+use chatroom_token::clock::Clock;
 use chatroom_token::domain::port::{ClientRegistry, GrantStore};
 use chatroom_token::store::dynamodb::DynamoStore;
 use serde_json::Value;
@@ -18,6 +19,15 @@ struct Ctl {
 }
 
 impl Ctl {
+    /// A tokenctl over a new table of its own.
+    fn with_new_table() -> Self {
+        let ctl = Self {
+            table: unique_table_name(),
+        };
+        ctl.ok(&["tables", "create"]);
+        ctl
+    }
+
     fn run(&self, args: &[&str]) -> Output {
         support::backends::endpoint();
         Command::new(env!("CARGO_BIN_EXE_tokenctl"))
@@ -63,10 +73,7 @@ impl Backend for SharedTable {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn operators_register_an_app_issue_a_code_and_revoke_a_user() {
-    let ctl = Ctl {
-        table: unique_table_name(),
-    };
-    ctl.ok(&["tables", "create"]);
+    let ctl = Ctl::with_new_table();
     let created = ctl.json(&[
         "clients",
         "create",
@@ -179,8 +186,8 @@ async fn operators_register_an_app_issue_a_code_and_revoke_a_user() {
     let by_client = ctl.json(&["grants", "list", "--client", &id]);
     assert_eq!(by_client, grants);
 
-    // Secret rotation: the old secret stops working, the new one works.
-    let rotated = ctl.json(&["clients", "rotate-secret", &id]);
+    // A leaked secret: replaced at once, the old one stops working, the new one works.
+    let rotated = ctl.json(&["clients", "rotate-secret", "--replace", &id]);
     let new_secret = rotated["client_secret"].as_str().unwrap().to_owned();
     refresh(secret.clone(), refreshed.refresh_token())
         .await
@@ -203,6 +210,112 @@ async fn operators_register_an_app_issue_a_code_and_revoke_a_user() {
         .assert_error(400, "invalid_grant");
     let grants = ctl.json(&["grants", "list", "--user", USER_ID]);
     assert!(grants[0]["revoked_at"].is_number());
+
+    chatroom_token::store::dynamodb::table::delete_table(&sdk_client(), &ctl.table)
+        .await
+        .unwrap();
+}
+
+/// Rotation without downtime: `rotate-secret` keeps the old secret working beside the new one
+/// until `retire-secret` or its expiry, never three at once; `show` says which exist and when
+/// the old one ends, never a secret. `set-lifetimes` shortens the app's lifetimes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn secrets_rotate_without_downtime_and_lifetimes_are_per_client() {
+    let ctl = Ctl::with_new_table();
+    let created = ctl.json(&[
+        "clients",
+        "create",
+        "--name",
+        "Backend",
+        "--scope",
+        "chat_read",
+        "--grant-type",
+        "client_credentials",
+    ]);
+    let id = created["client_id"].as_str().unwrap().to_owned();
+    let first = created["client_secret"].as_str().unwrap().to_owned();
+    let h = Harness::with_client_credentials(&SharedTable(ctl.table.clone())).await;
+    let token_with = |secret: String| {
+        let (h, id) = (&h, id.clone());
+        async move {
+            h.post(&[
+                ("grant_type", "client_credentials"),
+                ("client_id", &id),
+                ("client_secret", &secret),
+            ])
+            .await
+        }
+    };
+    assert_eq!(token_with(first.clone()).await.status, 200);
+    let show = |ctl: &Ctl| ctl.json(&["clients", "show", &id])[0].clone();
+    assert_eq!(show(&ctl)["secrets"]["previous"], Value::Null);
+
+    let second = ctl.json(&["clients", "rotate-secret", &id])["client_secret"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(
+        token_with(first.clone()).await.status,
+        200,
+        "the old still works"
+    );
+    assert_eq!(
+        token_with(second.clone()).await.status,
+        200,
+        "the new works"
+    );
+    let shown = show(&ctl);
+    assert_eq!(shown["secrets"]["previous"]["expires_at"], Value::Null);
+    let listing = ctl.ok(&["clients", "list"]) + &shown.to_string();
+    assert!(listing.contains("secrets=2"), "{listing}");
+    assert!(!listing.contains(&first) && !listing.contains(&second));
+
+    // A third secret while the old one still works is refused, and changes nothing.
+    let third = ctl.run(&["clients", "rotate-secret", &id]);
+    assert_eq!(third.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&third.stderr).contains("retire-secret"));
+    assert_eq!(token_with(first.clone()).await.status, 200);
+    assert_eq!(token_with(second.clone()).await.status, 200);
+
+    ctl.ok(&["clients", "retire-secret", &id]);
+    token_with(first.clone())
+        .await
+        .assert_error(401, "invalid_client");
+    assert_eq!(token_with(second.clone()).await.status, 200);
+
+    // An old secret given no time at all ends at once, and then a rotation is allowed again.
+    let third = ctl.json(&["clients", "rotate-secret", "--old-expires-in", "0", &id])
+        ["client_secret"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // The function's clock is the harness's, started before tokenctl's "now".
+    let behind = chatroom_token::clock::SystemClock.now() + 1 - h.clock.now();
+    h.clock.advance(behind.max(0));
+    token_with(second.clone())
+        .await
+        .assert_error(401, "invalid_client");
+    assert!(show(&ctl)["secrets"]["previous"]["expires_at"].is_number());
+    let fourth = ctl.json(&["clients", "rotate-secret", "--old-expires-in", "3600", &id])
+        ["client_secret"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(token_with(third).await.status, 200);
+    assert_eq!(token_with(fourth.clone()).await.status, 200);
+    let missing = ctl.run(&["clients", "rotate-secret", "no-such-client"]);
+    assert_eq!(missing.status.code(), Some(3));
+
+    // The app's own access-token lifetime; one above the server's acts as the server's.
+    ctl.ok(&["clients", "set-lifetimes", &id, "--access-token", "300"]);
+    assert_eq!(show(&ctl)["lifetimes"]["access_token"], 300);
+    assert_eq!(token_with(fourth.clone()).await.body["expires_in"], 300);
+    ctl.ok(&["clients", "set-lifetimes", &id, "--access-token", "999999"]);
+    assert_eq!(token_with(fourth.clone()).await.body["expires_in"], 7200);
+    ctl.ok(&["clients", "set-lifetimes", &id]);
+    assert_eq!(show(&ctl)["lifetimes"]["access_token"], Value::Null);
+    let too_short = ctl.run(&["clients", "set-lifetimes", &id, "--access-token", "5"]);
+    assert_eq!(too_short.status.code(), Some(2));
 
     chatroom_token::store::dynamodb::table::delete_table(&sdk_client(), &ctl.table)
         .await

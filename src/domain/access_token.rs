@@ -21,8 +21,22 @@ pub struct AccessClaims {
     pub client_id: String,
     pub scope: String,
     /// The grant the token was issued from (signed like every claim): what revoking or
-    /// introspecting the token looks up.
-    pub gid: String,
+    /// introspecting the token looks up. Absent on a client's token for itself (client
+    /// credentials), which comes from no grant: its `sub` is the client id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gid: Option<String>,
+}
+
+/// Who an access token is for.
+#[derive(Clone, Copy, Debug)]
+pub enum Holder<'a> {
+    /// A user, through their grant to the client.
+    User {
+        user_id: &'a str,
+        grant_id: &'a GrantId,
+    },
+    /// The client itself (client credentials, RFC 6749 §4.4).
+    Client,
 }
 
 /// Signs access tokens with the first key of the set. Keys are turned into `jsonwebtoken` keys
@@ -62,6 +76,7 @@ impl AccessTokenSigner {
         self.lifetime
     }
 
+    /// A user's token, for the key's lifetime.
     pub fn sign(
         &self,
         user_id: &str,
@@ -70,16 +85,33 @@ impl AccessTokenSigner {
         grant_id: &GrantId,
         now: i64,
     ) -> Result<String, jsonwebtoken::errors::Error> {
+        let holder = Holder::User { user_id, grant_id };
+        self.sign_for(holder, client_id, scope, now, self.lifetime)
+    }
+
+    /// A token for `holder`, valid `lifetime` seconds from `now`.
+    pub fn sign_for(
+        &self,
+        holder: Holder<'_>,
+        client_id: &str,
+        scope: String,
+        now: i64,
+        lifetime: i64,
+    ) -> Result<String, jsonwebtoken::errors::Error> {
+        let (sub, gid) = match holder {
+            Holder::User { user_id, grant_id } => (user_id, Some(grant_id.to_string())),
+            Holder::Client => (client_id, None),
+        };
         let claims = AccessClaims {
             iss: self.issuer.clone(),
-            sub: user_id.to_owned(),
+            sub: sub.to_owned(),
             aud: vec![client_id.to_owned()],
-            exp: now + self.lifetime,
+            exp: now + lifetime,
             iat: now,
             jti: b64url(&random_bytes::<16>()),
             client_id: client_id.to_owned(),
             scope,
-            gid: grant_id.to_string(),
+            gid,
         };
         jsonwebtoken::encode(&self.header, &claims, &self.key)
     }

@@ -8,7 +8,7 @@
 use super::error::OAuthError;
 use super::model::{Client, GrantRecord};
 use super::pkce::VerifierProof;
-use super::service::{Event, Report, TokenRequest, TokenResponse, TokenService};
+use super::service::{Event, Lifetimes, Report, TokenRequest, TokenResponse, TokenService};
 use crate::crypto::grant_token::{GrantToken, TokenKind};
 use crate::domain::port::{Redemption, Rejected};
 
@@ -39,7 +39,7 @@ pub async fn redeem(
         ))?;
     report.grant_id = Some(code.grant_id);
 
-    let lifetimes = service.lifetimes;
+    let lifetimes = service.lifetimes.for_client(&client.lifetimes);
     let refresh = token_keys.mint(TokenKind::Refresh, code.grant_id, 0);
     let redemption = Redemption {
         grant_id: code.grant_id,
@@ -54,12 +54,19 @@ pub async fn redeem(
     match service.grants.redeem_code(&redemption).await {
         Ok(grant) => {
             report.event = Some(Event::CodeRedeemed);
-            issue(service, &grant, &refresh)
+            issue(service, &grant, &refresh, &lifetimes)
         }
         Err(Rejected::Store(error)) => Err(error.into()),
         Err(Rejected::Condition(None)) => Err(invalid_code()),
         Err(Rejected::Condition(Some(grant))) => {
-            explain_refusal(service, &grant, &code, &refresh, &redemption, report).await
+            let refusal = Refusal {
+                grant: &grant,
+                code: &code,
+                refresh: &refresh,
+                redemption: &redemption,
+                lifetimes: &lifetimes,
+            };
+            explain_refusal(service, refusal, report).await
         }
     }
 }
@@ -72,19 +79,33 @@ fn issue(
     service: &TokenService,
     grant: &GrantRecord,
     refresh: &GrantToken,
+    lifetimes: &Lifetimes,
 ) -> Result<TokenResponse, OAuthError> {
-    service.respond(grant, grant.scope.to_string(), refresh.text())
+    service.respond(grant, grant.scope.to_string(), refresh.text(), lifetimes)
+}
+
+/// A refused redemption and what it was refused with.
+struct Refusal<'a> {
+    grant: &'a GrantRecord,
+    code: &'a GrantToken,
+    refresh: &'a GrantToken,
+    redemption: &'a Redemption,
+    lifetimes: &'a Lifetimes,
 }
 
 /// Works out why the redemption was refused, from the record as it stood.
 async fn explain_refusal(
     service: &TokenService,
-    grant: &GrantRecord,
-    code: &GrantToken,
-    refresh: &GrantToken,
-    redemption: &Redemption,
+    refusal: Refusal<'_>,
     report: &mut Report,
 ) -> Result<TokenResponse, OAuthError> {
+    let Refusal {
+        grant,
+        code,
+        refresh,
+        redemption,
+        lifetimes,
+    } = refusal;
     if !grant.code_hash.matches(&code.hash) {
         return Err(invalid_code());
     }
@@ -98,7 +119,7 @@ async fn explain_refusal(
         // Our own write was applied but its answer was lost, and the SDK's retry found the
         // code redeemed by us: this is not a replay.
         report.event = Some(Event::OwnWriteRecovered);
-        return issue(service, grant, refresh);
+        return issue(service, grant, refresh, lifetimes);
     }
     if grant.client_id != redemption.client_id {
         // Before the replay check: another client holding this code (a leaked redirect, a

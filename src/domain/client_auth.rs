@@ -15,6 +15,7 @@ pub const MAX_CLIENT_ID: usize = 128;
 pub async fn authenticate(
     clients: &dyn ClientStore,
     credentials: Option<&ClientCredentials>,
+    now: i64,
 ) -> Result<Client, OAuthError> {
     let credentials = credentials.ok_or(OAuthError::invalid_client(AuthMethod::None))?;
     let refused = || OAuthError::invalid_client(credentials.method);
@@ -24,7 +25,8 @@ pub async fn authenticate(
         let _ = super::model::SecretHash([0; 32]).verifies(secret);
         return Err(refused());
     }
-    let usable = |client: &Client| client.enabled && client.secret_hash.verifies(secret);
+    // Either live secret (a rotation in progress has two).
+    let usable = |client: &Client| client.enabled && client.secret_verifies(secret, now);
     let client = clients
         .find_client_accepting(&credentials.id, &usable)
         .await?;

@@ -16,7 +16,16 @@ pub const INTERNAL_CODES_PATH: &str = "/internal/codes";
 pub const METADATA_PATH: &str = "/.well-known/oauth-authorization-server";
 
 /// The RFC 8414 metadata document.
-pub fn metadata(issuer: &str, scopes_supported: Option<&[String]>) -> String {
+/// `client_credentials` lists that grant type, when the service serves it.
+pub fn metadata(
+    issuer: &str,
+    scopes_supported: Option<&[String]>,
+    client_credentials: bool,
+) -> String {
+    let mut grant_types = vec!["authorization_code", "refresh_token"];
+    if client_credentials {
+        grant_types.push("client_credentials");
+    }
     let client_auth = ["client_secret_post", "client_secret_basic"];
     let mut document = json!({
         "issuer": issuer,
@@ -24,7 +33,7 @@ pub fn metadata(issuer: &str, scopes_supported: Option<&[String]>) -> String {
         "revocation_endpoint": format!("{issuer}{REVOCATION_PATH}"),
         "introspection_endpoint": format!("{issuer}{INTROSPECTION_PATH}"),
         "jwks_uri": format!("{issuer}{JWKS_PATH}"),
-        "grant_types_supported": ["authorization_code", "refresh_token"],
+        "grant_types_supported": grant_types,
         // Codes are issued by the platform's consent page (the authorization endpoint lives
         // there); this service redeems them.
         "response_types_supported": ["code"],

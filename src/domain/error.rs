@@ -12,6 +12,8 @@ pub enum ErrorCode {
     UnauthorizedClient,
     UnsupportedGrantType,
     InvalidScope,
+    /// RFC 7009 §2.2.1: a token this server cannot revoke (a client's own token).
+    UnsupportedTokenType,
     ServerError,
     TemporarilyUnavailable,
     /// Routing answers, outside the token endpoint proper.
@@ -28,6 +30,7 @@ impl ErrorCode {
             Self::UnauthorizedClient => "unauthorized_client",
             Self::UnsupportedGrantType => "unsupported_grant_type",
             Self::InvalidScope => "invalid_scope",
+            Self::UnsupportedTokenType => "unsupported_token_type",
             Self::ServerError => "server_error",
             Self::TemporarilyUnavailable => "temporarily_unavailable",
             Self::NotFound => "not_found",

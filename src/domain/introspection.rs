@@ -6,6 +6,9 @@
 //! signing key and could mint a token naming a real grant and anyone; the grant check stops that
 //! token here.
 //!
+//! A client's token for itself (client credentials) names no grant; its client vouches instead
+//! (one client read): enabled, still registered for the grant, the token's scope within its own.
+//!
 //! A refresh token is never active for a resource server: it is none of its business, and an
 //! answer would let whoever holds a resource server's secret test stolen refresh tokens without
 //! tripping reuse detection. It answers `{"active": false}` without a store call, as anything we
@@ -14,7 +17,7 @@
 use super::access_token::AccessClaims;
 use super::client_auth::authenticate;
 use super::error::{ErrorCode, OAuthError};
-use super::model::GrantRecord;
+use super::model::{Client, GrantRecord, GrantType};
 use super::revocation::{recognise, Presented};
 use super::scope::Scope;
 use super::service::{Lifetimes, Report, TokenActionRequest, TokenService};
@@ -50,7 +53,12 @@ pub async fn introspect(
     report: &mut Report,
 ) -> Result<Introspection, OAuthError> {
     report.client_id = request.client.as_ref().map(|c| c.id.clone());
-    let client = authenticate(service.clients.as_ref(), request.client.as_ref()).await?;
+    let client = authenticate(
+        service.clients.as_ref(),
+        request.client.as_ref(),
+        service.clock.now(),
+    )
+    .await?;
     if !client.may_introspect {
         return Err(OAuthError::new(
             ErrorCode::UnauthorizedClient,
@@ -65,15 +73,27 @@ pub async fn introspect(
     match recognise(service, token.expose()) {
         None => Ok(INACTIVE),
         Some(Presented::Access(claims)) => {
-            let Some(grant_id) = GrantId::parse(&claims.gid) else {
-                return Ok(INACTIVE);
+            let live = match claims.gid.as_deref() {
+                // A client's token for itself: its client must still stand behind it.
+                None => service
+                    .clients
+                    .find_client(&claims.client_id)
+                    .await?
+                    .is_some_and(|client| {
+                        client_vouches_for(&client, &claims, &service.lifetimes, now)
+                    }),
+                Some(gid) => {
+                    let Some(grant_id) = GrantId::parse(gid) else {
+                        return Ok(INACTIVE);
+                    };
+                    report.grant_id = Some(grant_id);
+                    service
+                        .grants
+                        .find_grant(&grant_id)
+                        .await?
+                        .is_some_and(|grant| vouches_for(&grant, &claims, &service.lifetimes, now))
+                }
             };
-            report.grant_id = Some(grant_id);
-            let live = service
-                .grants
-                .find_grant(&grant_id)
-                .await?
-                .is_some_and(|grant| vouches_for(&grant, &claims, &service.lifetimes, now));
             Ok(if live {
                 Introspection::Active(ActiveToken {
                     active: true,
@@ -94,6 +114,25 @@ pub async fn introspect(
         // as a forged token.
         Some(Presented::Refresh(_)) => Ok(INACTIVE),
     }
+}
+
+/// Whether the client a client-credentials token names stands behind it: enabled and still
+/// registered for the grant type; the token its own (`sub`, `aud`), its scope within the
+/// client's, issued not in the future and for no longer than this service issues tokens.
+fn client_vouches_for(
+    client: &Client,
+    claims: &AccessClaims,
+    lifetimes: &Lifetimes,
+    now: i64,
+) -> bool {
+    let scope_within = Scope::parse(&claims.scope).is_some_and(|s| s.is_subset_of(&client.scope));
+    client.enabled
+        && client.may_use(GrantType::ClientCredentials)
+        && claims.sub == client.id
+        && claims.aud == [client.id.as_str()]
+        && claims.iat <= now + CLOCK_SKEW_SECONDS
+        && claims.exp.saturating_sub(claims.iat) <= lifetimes.access_token
+        && scope_within
 }
 
 /// How far ahead of this instance's clock another instance's `iat` may be.

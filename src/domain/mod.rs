@@ -3,6 +3,7 @@
 pub mod access_token;
 pub mod authorization_code;
 pub mod client_auth;
+pub mod client_credentials;
 pub mod code_issuer;
 pub mod conditions;
 pub mod discovery;

@@ -9,6 +9,8 @@ use crate::crypto::{constant_time_eq, sha256};
 pub enum GrantType {
     AuthorizationCode,
     RefreshToken,
+    /// A backend's token for itself, no user (RFC 6749 §4.4).
+    ClientCredentials,
 }
 
 impl GrantType {
@@ -16,6 +18,7 @@ impl GrantType {
         match text {
             "authorization_code" => Some(Self::AuthorizationCode),
             "refresh_token" => Some(Self::RefreshToken),
+            "client_credentials" => Some(Self::ClientCredentials),
             _ => None,
         }
     }
@@ -24,6 +27,7 @@ impl GrantType {
         match self {
             Self::AuthorizationCode => "authorization_code",
             Self::RefreshToken => "refresh_token",
+            Self::ClientCredentials => "client_credentials",
         }
     }
 }
@@ -53,12 +57,39 @@ impl std::fmt::Debug for SecretHash {
     }
 }
 
+/// The secret a client held before its last rotation: it keeps working beside the new one
+/// until it is retired, or until `expires_at` if the rotation gave one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PreviousSecret {
+    pub hash: SecretHash,
+    pub expires_at: Option<i64>,
+}
+
+impl PreviousSecret {
+    pub fn is_live(&self, now: i64) -> bool {
+        self.expires_at.is_none_or(|t| now < t)
+    }
+}
+
+/// A client's own lifetimes, where it has any: each is used only up to the server's own value
+/// (`Lifetimes::for_client`), so a registration can shorten a lifetime, never lengthen it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ClientLifetimes {
+    pub access_token: Option<i64>,
+    pub refresh_idle: Option<i64>,
+    pub refresh_absolute: Option<i64>,
+    pub grace: Option<i64>,
+}
+
 /// A registered third-party app.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Client {
     pub id: String,
     pub name: String,
+    /// The current secret (the newest).
     pub secret_hash: SecretHash,
+    /// During a rotation, the one before it: at most two secrets at once.
+    pub previous_secret: Option<PreviousSecret>,
     pub scope: Scope,
     pub redirect_uris: Vec<String>,
     pub grant_types: Vec<GrantType>,
@@ -67,12 +98,24 @@ pub struct Client {
     pub may_introspect: bool,
     /// What the client's codes must carry; S256 unless registered otherwise.
     pub pkce: PkcePolicy,
+    pub lifetimes: ClientLifetimes,
     pub created_at: i64,
 }
 
 impl Client {
     pub fn may_use(&self, grant_type: GrantType) -> bool {
         self.grant_types.contains(&grant_type)
+    }
+
+    /// Whether `presented` is one of the client's live secrets. Both hashes are always compared,
+    /// in constant time, so the timing does not tell which one matched.
+    pub fn secret_verifies(&self, presented: &str, now: i64) -> bool {
+        let hash = SecretHash::of(presented);
+        let current = constant_time_eq(&self.secret_hash.0, &hash.0);
+        let previous = self.previous_secret.is_some_and(|previous| {
+            constant_time_eq(&previous.hash.0, &hash.0) & previous.is_live(now)
+        });
+        current | previous
     }
 }
 

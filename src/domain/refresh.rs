@@ -51,7 +51,7 @@ pub async fn refresh(
         .ok_or_else(invalid_token)?;
     report.grant_id = Some(presented.grant_id);
 
-    let lifetimes = service.lifetimes;
+    let lifetimes = service.lifetimes.for_client(&client.lifetimes);
     let successor = token_keys.mint(
         TokenKind::Refresh,
         presented.grant_id,
@@ -88,13 +88,14 @@ pub async fn refresh(
                 presented: &presented,
                 successor: &successor,
                 rotation: &rotation,
+                grace: lifetimes.grace,
             };
             let token = explain_refusal(service, token_keys, refusal, report).await?;
             (*grant, token)
         }
     };
     let scope = requested_scope.unwrap_or_else(|| grant.scope.clone());
-    service.respond(&grant, scope.to_string(), refresh_token.text())
+    service.respond(&grant, scope.to_string(), refresh_token.text(), &lifetimes)
 }
 
 fn invalid_token() -> OAuthError {
@@ -107,6 +108,8 @@ struct Refusal<'a> {
     presented: &'a GrantToken,
     successor: &'a GrantToken,
     rotation: &'a Rotation,
+    /// The client's grace window.
+    grace: i64,
 }
 
 /// Decides what a refused rotation means; returns the refresh token to answer with, if any.
@@ -121,6 +124,7 @@ async fn explain_refusal(
         presented,
         successor,
         rotation,
+        grace,
     } = refusal;
     let current = grant.refresh_hash;
     // Revocation wins over everything, even our own write revoked just after it applied.
@@ -150,7 +154,6 @@ async fn explain_refusal(
     let is_predecessor = grant
         .previous_hash
         .is_some_and(|h| h.matches(&presented.hash));
-    let grace = service.lifetimes.grace;
     let in_window = grant
         .rotated_at
         .is_some_and(|t| grace > 0 && rotation.now - t < grace);

@@ -6,6 +6,8 @@
 //!   current one or an older one.
 //! - An access token is recognised by its signature and issuer, and carries the id of its grant;
 //!   an expired one revokes nothing (its `exp` already ended it).
+//! - A client's token for itself (client credentials) has no grant and is checked offline by
+//!   API servers, so it cannot be revoked: `unsupported_token_type` (§2.2.1) to its client.
 //! - Unknown, expired, forged or already revoked tokens answer 200 and change nothing (§2.2);
 //!   a genuine token of another client is refused (§2.1) and changes nothing.
 //!
@@ -48,7 +50,12 @@ pub async fn revoke(
     report: &mut Report,
 ) -> Result<(), OAuthError> {
     report.client_id = request.client.as_ref().map(|c| c.id.clone());
-    let client = authenticate(service.clients.as_ref(), request.client.as_ref()).await?;
+    let client = authenticate(
+        service.clients.as_ref(),
+        request.client.as_ref(),
+        service.clock.now(),
+    )
+    .await?;
     let token = request
         .token
         .as_ref()
@@ -65,7 +72,16 @@ pub async fn revoke(
             if claims.client_id != client.id {
                 return Err(another_clients_token());
             }
-            let Some(grant_id) = GrantId::parse(&claims.gid) else {
+            let Some(gid) = claims.gid.as_deref() else {
+                // A client's token for itself comes from no grant, and API servers check it
+                // offline: nothing here can end it before its `exp`. Said plainly rather than
+                // a 200 that would promise a revocation.
+                return Err(OAuthError::new(
+                    ErrorCode::UnsupportedTokenType,
+                    "a client credentials token cannot be revoked; it ends at its exp",
+                ));
+            };
+            let Some(grant_id) = GrantId::parse(gid) else {
                 return Ok(());
             };
             Revocation {

@@ -1,14 +1,14 @@
 //! The token endpoint's behaviour, free of HTTP and of any SDK: a request in, tokens or an
 //! RFC 6749 error out, plus a report of what happened for the log line and metrics.
 
-use super::access_token::SigningKey;
+use super::access_token::{Holder, SigningKey};
 use super::client_auth::authenticate;
 use super::error::OAuthError;
 use super::internal_callers::InternalCallers;
 use super::key_ring::KeyRing;
 use super::live_keys::LiveKeys;
-use super::model::{GrantRecord, GrantType};
-use super::{authorization_code, refresh};
+use super::model::{ClientLifetimes, GrantRecord, GrantType};
+use super::{authorization_code, client_credentials, refresh};
 use crate::clock::Clock;
 use crate::crypto::grant_token::{GrantId, TokenKeys};
 use crate::crypto::secret::Secret;
@@ -29,6 +29,21 @@ pub struct Lifetimes {
     /// How long the immediate predecessor of the current refresh token still yields the current
     /// one instead of revoking the grant. 0 turns it off.
     pub grace: i64,
+}
+
+impl Lifetimes {
+    /// The lifetimes for one client: its own where it registered a shorter one, the server's
+    /// elsewhere (a registration can never lengthen one).
+    pub fn for_client(&self, client: &ClientLifetimes) -> Self {
+        let shorter = |own: Option<i64>, server: i64| own.map_or(server, |v| v.min(server));
+        Self {
+            access_token: shorter(client.access_token, self.access_token),
+            code: self.code,
+            refresh_idle: shorter(client.refresh_idle, self.refresh_idle),
+            refresh_absolute: shorter(client.refresh_absolute, self.refresh_absolute),
+            grace: shorter(client.grace, self.grace),
+        }
+    }
 }
 
 impl Default for Lifetimes {
@@ -72,12 +87,14 @@ pub struct TokenActionRequest {
     pub token_type_hint: Option<String>,
 }
 
-/// The 200 body: exactly the five fields of the platform's API document.
+/// The 200 body: exactly the five fields of the platform's API document; a client's token for
+/// itself has no refresh token (RFC 6749 §4.4.3).
 #[derive(Debug, Serialize)]
 pub struct TokenResponse {
     pub access_token: Secret,
     pub expires_in: i64,
-    pub refresh_token: Secret,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<Secret>,
     pub scope: String,
     pub token_type: &'static str,
 }
@@ -97,6 +114,8 @@ pub enum Event {
     GraceSealUnopened,
     /// A client revoked its grant (RFC 7009).
     Revoked,
+    /// A client got a token for itself (client credentials).
+    ClientTokenIssued,
 }
 
 impl Event {
@@ -110,6 +129,7 @@ impl Event {
             Self::ReuseDetected => "reuse_detected",
             Self::GraceSealUnopened => "grace_seal_unopened",
             Self::Revoked => "revoked",
+            Self::ClientTokenIssued => "client_token_issued",
         }
     }
 }
@@ -139,6 +159,9 @@ pub struct TokenService {
     pub(crate) emit_metrics: bool,
     /// Who may issue codes through the internal route: no one until configured.
     pub(crate) internal_callers: InternalCallers,
+    /// Whether `grant_type=client_credentials` is served (off until configured).
+    pub(crate) client_credentials: bool,
+    pub(crate) scopes_supported: Option<Vec<String>>,
 }
 
 impl TokenService {
@@ -181,16 +204,35 @@ impl TokenService {
             keys,
             issuer: issuer.to_owned(),
             lifetimes,
-            metadata: super::discovery::metadata(issuer, None),
+            metadata: super::discovery::metadata(issuer, None, false),
             emit_metrics: false,
             internal_callers: InternalCallers::default(),
+            client_credentials: false,
+            scopes_supported: None,
         }
     }
 
     /// Names the scopes in the metadata document (`scopes_supported`).
     pub fn with_scopes_supported(mut self, scopes: &[String]) -> Self {
-        self.metadata = super::discovery::metadata(&self.issuer, Some(scopes));
+        self.scopes_supported = Some(scopes.to_vec());
+        self.rebuild_metadata();
         self
+    }
+
+    /// Serves the client credentials grant (RFC 6749 §4.4) to the clients registered for it,
+    /// and lists it in the metadata.
+    pub fn with_client_credentials(mut self) -> Self {
+        self.client_credentials = true;
+        self.rebuild_metadata();
+        self
+    }
+
+    fn rebuild_metadata(&mut self) {
+        self.metadata = super::discovery::metadata(
+            &self.issuer,
+            self.scopes_supported.as_deref(),
+            self.client_credentials,
+        );
     }
 
     /// The metadata document (RFC 8414), built at cold start.
@@ -262,14 +304,21 @@ impl TokenService {
     ) -> Result<TokenResponse, OAuthError> {
         let grant_type = match request.grant_type.as_deref() {
             None => return Err(OAuthError::invalid_request("grant_type is required")),
-            Some(text) => GrantType::parse(text).ok_or(OAuthError::new(
-                super::error::ErrorCode::UnsupportedGrantType,
-                "grant_type must be authorization_code or refresh_token",
-            ))?,
+            Some(text) => GrantType::parse(text)
+                .filter(|g| *g != GrantType::ClientCredentials || self.client_credentials)
+                .ok_or(OAuthError::new(
+                    super::error::ErrorCode::UnsupportedGrantType,
+                    "this grant_type is not supported",
+                ))?,
         };
         report.grant_type = Some(grant_type);
         report.client_id = request.client.as_ref().map(|c| c.id.clone());
-        let client = authenticate(self.clients.as_ref(), request.client.as_ref()).await?;
+        let client = authenticate(
+            self.clients.as_ref(),
+            request.client.as_ref(),
+            self.clock.now(),
+        )
+        .await?;
         if !client.may_use(grant_type) {
             return Err(OAuthError::new(
                 super::error::ErrorCode::UnauthorizedClient,
@@ -281,35 +330,52 @@ impl TokenService {
                 authorization_code::redeem(self, &client, &request, report).await
             }
             GrantType::RefreshToken => refresh::refresh(self, &client, &request, report).await,
+            GrantType::ClientCredentials => {
+                client_credentials::issue(self, &client, &request, report)
+            }
         }
     }
 
-    /// Builds the 200 answer: a fresh access token for the grant beside the given refresh token.
+    /// Builds the 200 answer: a fresh access token for the grant beside the given refresh token,
+    /// for the client's access-token lifetime.
     pub(crate) fn respond(
         &self,
         grant: &GrantRecord,
         scope: String,
         refresh_token: Secret,
+        lifetimes: &Lifetimes,
+    ) -> Result<TokenResponse, OAuthError> {
+        let holder = Holder::User {
+            user_id: &grant.user_id,
+            grant_id: &grant.grant_id,
+        };
+        let mut answer = self.sign(holder, &grant.client_id, scope, lifetimes)?;
+        answer.refresh_token = Some(refresh_token);
+        Ok(answer)
+    }
+
+    /// A 200 answer with a fresh access token for `holder` and no refresh token.
+    pub(crate) fn sign(
+        &self,
+        holder: Holder<'_>,
+        client_id: &str,
+        scope: String,
+        lifetimes: &Lifetimes,
     ) -> Result<TokenResponse, OAuthError> {
         let now = self.clock.now();
         let keys = self.keys();
-        let signer = keys.signer(now);
-        let access_token = signer
-            .sign(
-                &grant.user_id,
-                &grant.client_id,
-                scope.clone(),
-                &grant.grant_id,
-                now,
-            )
+        let lifetime = lifetimes.access_token;
+        let access_token = keys
+            .signer(now)
+            .sign_for(holder, client_id, scope.clone(), now, lifetime)
             .map_err(|error| {
                 tracing::error!(error = %error, "signing an access token failed");
                 OAuthError::server_error()
             })?;
         Ok(TokenResponse {
             access_token: Secret::new(access_token),
-            expires_in: signer.lifetime(),
-            refresh_token,
+            expires_in: lifetime,
+            refresh_token: None,
             scope,
             token_type: "Bearer",
         })

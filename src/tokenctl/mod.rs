@@ -11,13 +11,13 @@ use crate::config::parse_keys;
 use crate::crypto::grant_token::{GrantId, TokenKeys};
 use crate::crypto::{b64url, random_bytes};
 use crate::domain::code_issuer::{issue_code, CodeRequest, IssueCodeError};
-use crate::domain::model::{Client, GrantType, SecretHash};
+use crate::domain::model::{Client, ClientLifetimes, GrantType, SecretHash};
 use crate::domain::pkce::{ChallengeMethod, CodeChallenge, PkcePolicy};
 use crate::domain::port::{ClientRegistry, ClientStore, StoreError};
 use crate::domain::redirect_uri::is_registrable;
 use crate::domain::revocation::revoke_grant;
 use crate::domain::scope::Scope;
-use crate::store::dynamodb::admin::GrantsOf;
+use crate::store::dynamodb::admin::{GrantsOf, SecretRotation};
 use crate::store::dynamodb::table::create_table;
 use crate::store::dynamodb::DynamoStore;
 use clap::{Args, Parser, Subcommand};
@@ -65,7 +65,8 @@ enum ClientsCommand {
         /// A redirect URI the app may use (repeat for several).
         #[arg(long = "redirect-uri")]
         redirect_uris: Vec<String>,
-        /// authorization_code, refresh_token (repeat; default both, or none with --introspect).
+        /// authorization_code, refresh_token, client_credentials (repeat; default the first
+        /// two, or none with --introspect).
         #[arg(long = "grant-type")]
         grant_types: Vec<String>,
         /// Allow this client to call the introspection endpoint (for resource servers, not
@@ -78,10 +79,36 @@ enum ClientsCommand {
         #[arg(long, default_value = "s256")]
         pkce: String,
     },
-    /// Replace an app's secret; prints the new one. The old one stops working within the
-    /// function's client cache lifetime (CLIENT_CACHE_SECONDS).
+    /// Give an app a new secret; prints it. The old one keeps working beside it until
+    /// `retire-secret` (or --old-expires-in), so the app can switch without downtime. Refused
+    /// while an earlier old secret still works: at most two at once.
     RotateSecret {
         client_id: String,
+        /// Seconds the old secret keeps working; without it, until `retire-secret`.
+        #[arg(long = "old-expires-in")]
+        old_expires_in: Option<i64>,
+        /// A leaked secret: the new one replaces every secret at once (on a warm instance,
+        /// within the client cache lifetime, CLIENT_CACHE_SECONDS).
+        #[arg(long, conflicts_with = "old_expires_in")]
+        replace: bool,
+    },
+    /// End an app's old secret now (within the client cache lifetime on warm instances).
+    RetireSecret {
+        client_id: String,
+    },
+    /// Shorten an app's lifetimes below the server's (seconds; a value above the server's
+    /// acts as the server's). Options left out go back to the server's.
+    SetLifetimes {
+        client_id: String,
+        #[arg(long = "access-token")]
+        access_token: Option<i64>,
+        #[arg(long = "refresh-idle")]
+        refresh_idle: Option<i64>,
+        #[arg(long = "refresh-absolute")]
+        refresh_absolute: Option<i64>,
+        /// The refresh grace window; 0 turns it off for this app.
+        #[arg(long)]
+        grace: Option<i64>,
     },
     /// Change what an app's codes must carry: s256, optional or plain (see create). Clients
     /// registered before PKCE levels existed require S256; a confidential web backend that
@@ -305,7 +332,8 @@ async fn clients(
                     .iter()
                     .map(|g| {
                         GrantType::parse(g).ok_or_else(|| {
-                            bad("--grant-type must be authorization_code or refresh_token")
+                            bad("--grant-type must be authorization_code, refresh_token or \
+                                 client_credentials")
                         })
                     })
                     .collect::<Result<_, _>>()?
@@ -327,22 +355,88 @@ async fn clients(
                 enabled: true,
                 may_introspect: introspect,
                 pkce,
+                previous_secret: None,
+                lifetimes: ClientLifetimes::default(),
                 created_at: SystemClock.now(),
             };
             store.put_client(&client).await?;
             out.client_created(&client, &secret);
         }
-        ClientsCommand::RotateSecret { client_id } => {
+        ClientsCommand::RotateSecret {
+            client_id,
+            old_expires_in,
+            replace,
+        } => {
             let secret = new_secret();
-            if !store
-                .set_client_secret(&client_id, &SecretHash::of(&secret))
-                .await?
-            {
-                return Err(CtlError::NotFound(format!("no client {client_id}")));
+            let hash = SecretHash::of(&secret);
+            let no_client = || CtlError::NotFound(format!("no client {client_id}"));
+            if replace {
+                if !store.replace_client_secret(&client_id, &hash).await? {
+                    return Err(no_client());
+                }
+            } else {
+                if old_expires_in.is_some_and(|s| s < 0) {
+                    return Err(bad("--old-expires-in must be 0 or more seconds"));
+                }
+                let now = SystemClock.now();
+                let old_expires_at = old_expires_in.map(|s| now + s);
+                match store
+                    .rotate_client_secret(&client_id, &hash, old_expires_at, now)
+                    .await?
+                {
+                    SecretRotation::Rotated => {}
+                    SecretRotation::NoSuchClient => return Err(no_client()),
+                    SecretRotation::PreviousStillLive => {
+                        return Err(bad(
+                            "the client already has an old secret that still works; \
+                             retire-secret it first (at most two secrets at once)",
+                        ))
+                    }
+                }
             }
             out.secret(
                 &secret,
                 json!({"client_id": client_id, "client_secret": secret}),
+            );
+        }
+        ClientsCommand::RetireSecret { client_id } => {
+            if !store.retire_client_secret(&client_id).await? {
+                return Err(CtlError::NotFound(format!("no client {client_id}")));
+            }
+            out.done(
+                &format!("client {client_id}: old secret retired"),
+                json!({"client_id": client_id, "previous_secret": null}),
+            );
+        }
+        ClientsCommand::SetLifetimes {
+            client_id,
+            access_token,
+            refresh_idle,
+            refresh_absolute,
+            grace,
+        } => {
+            let lifetimes = ClientLifetimes {
+                access_token,
+                refresh_idle,
+                refresh_absolute,
+                grace,
+            };
+            let at_least = |value: Option<i64>, min: i64| value.is_none_or(|v| v >= min);
+            if !(at_least(access_token, 60)
+                && at_least(refresh_idle, 60)
+                && at_least(refresh_absolute, 60)
+                && at_least(grace, 0))
+            {
+                return Err(bad(
+                    "lifetimes are at least 60 seconds (the grace window at least 0)",
+                ));
+            }
+            if !store.set_client_lifetimes(&client_id, &lifetimes).await? {
+                return Err(CtlError::NotFound(format!("no client {client_id}")));
+            }
+            out.done(
+                &format!("client {client_id} lifetimes set"),
+                json!({"client_id": client_id, "lifetimes": output::lifetimes_json(&lifetimes)}),
             );
         }
         ClientsCommand::SetPkce { client_id, pkce } => {

@@ -2,7 +2,7 @@
 //! printed only by the commands that create them; listings never carry one.
 
 use crate::crypto::grant_token::GrantId;
-use crate::domain::model::Client;
+use crate::domain::model::{Client, ClientLifetimes, PreviousSecret};
 use crate::store::dynamodb::admin::GrantSummary;
 use serde_json::{json, Value};
 
@@ -52,7 +52,7 @@ impl Output {
         }
         for c in clients {
             println!(
-                "{}\t{}\t{}\tscope={}\tgrants={}\tredirects={}",
+                "{}\t{}\t{}\tscope={}\tgrants={}\tredirects={}\tsecrets={}",
                 c.id,
                 if c.enabled { "enabled" } else { "disabled" },
                 c.name,
@@ -62,7 +62,21 @@ impl Output {
                     .map(|g| g.as_str())
                     .collect::<Vec<_>>()
                     .join(","),
-                c.redirect_uris.join(",")
+                c.redirect_uris.join(","),
+                match c.previous_secret {
+                    None => "1".to_owned(),
+                    Some(PreviousSecret {
+                        expires_at: None, ..
+                    }) => {
+                        "2 (old until retired)".to_owned()
+                    }
+                    Some(PreviousSecret {
+                        expires_at: Some(at),
+                        ..
+                    }) => {
+                        format!("2 (old until {at})")
+                    }
+                }
             );
         }
     }
@@ -115,6 +129,24 @@ fn client_json(c: &Client) -> Value {
         "grant_types": c.grant_types.iter().map(|g| g.as_str()).collect::<Vec<_>>(),
         "introspect": c.may_introspect,
         "pkce": c.pkce.as_str(),
+        // Which secrets exist and when each ends; never a secret or its hash.
+        "secrets": {
+            "current": true,
+            "previous": c.previous_secret.map(|p| json!({
+                "expires_at": p.expires_at,
+            })),
+        },
+        "lifetimes": lifetimes_json(&c.lifetimes),
         "created_at": c.created_at,
+    })
+}
+
+/// A client's own lifetimes; `null` where the server's apply.
+pub fn lifetimes_json(l: &ClientLifetimes) -> Value {
+    json!({
+        "access_token": l.access_token,
+        "refresh_idle": l.refresh_idle,
+        "refresh_absolute": l.refresh_absolute,
+        "grace": l.grace,
     })
 }

@@ -111,7 +111,7 @@ pub async fn an_access_token_is_active_only_as_its_grant_says(backend: &impl Bac
     let h = Harness::standard(backend).await;
     let reply = h.redeem(&h.code().await).await;
     let real = h.verifier().verify(&reply.access_token()).unwrap();
-    let grant_id = GrantId::parse(&real.gid).unwrap();
+    let grant_id = GrantId::parse(real.gid.as_deref().unwrap()).unwrap();
     let signer = AccessTokenSigner::new(&signing_key(), ISSUER.into(), 600);
     let now = h.clock.now();
     let mint = |sub: &str, client: &str, scope: &str| {

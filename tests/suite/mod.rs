@@ -1,6 +1,7 @@
 //! The behaviour suites, generic over the store backend. `tests/memory.rs` and
 //! `tests/dynamodb.rs` run every test listed in `all_tests!` on their backend.
 
+pub mod apps;
 pub mod authorization_code;
 pub mod discovery;
 pub mod internal_codes;
@@ -64,6 +65,14 @@ macro_rules! all_tests {
             store::concurrent_rotations_have_exactly_one_winner,
             store::a_rotation_without_a_seal_removes_the_old_one,
             store::revocation_conditions_each_refuse,
+            apps::a_backend_gets_a_token_for_itself_and_nothing_is_stored,
+            apps::a_client_token_has_the_scope_asked_for_within_the_clients,
+            apps::only_clients_registered_for_it_get_client_tokens,
+            apps::client_credentials_is_refused_where_not_enabled,
+            apps::a_client_token_introspects_as_its_client_says,
+            apps::a_client_token_cannot_be_revoked_and_says_so,
+            apps::both_secrets_work_during_a_rotation_and_the_old_one_ends,
+            apps::a_clients_own_lifetimes_shorten_the_servers,
             revocation::revoking_a_refresh_token_revokes_its_grant,
             revocation::an_older_refresh_token_of_the_grant_revokes_it,
             revocation::revoking_an_access_token_revokes_its_grant,

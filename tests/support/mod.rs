@@ -34,6 +34,9 @@ pub const OTHER_SECRET: &str = "other-secret";
 pub const REDIRECT_URI: &str = "https://app.example/callback";
 pub const USER_ID: &str = "8836257";
 /// An API server registered to introspect tokens (and for nothing else).
+/// A backend registered for the client credentials grant only (`with_client_credentials`).
+pub const BACKEND_ID: &str = "backend-1";
+pub const BACKEND_SECRET: &str = "backend-secret";
 pub const RESOURCE_SERVER_ID: &str = "api-server";
 pub const RESOURCE_SERVER_SECRET: &str = "api-server-secret";
 pub use chatroom_token::domain::discovery::{
@@ -75,6 +78,25 @@ pub struct Harness {
 
 impl Harness {
     pub async fn new(backend: &impl Backend, lifetimes: Lifetimes) -> Self {
+        Self::build(backend, lifetimes, false).await
+    }
+
+    /// The standard harness with the client credentials grant served, and `BACKEND_ID`
+    /// registered for it.
+    pub async fn with_client_credentials(backend: &impl Backend) -> Self {
+        let harness = Self::build(backend, Lifetimes::default(), true).await;
+        harness
+            .register_with(
+                BACKEND_ID,
+                BACKEND_SECRET,
+                true,
+                &[GrantType::ClientCredentials],
+            )
+            .await;
+        harness
+    }
+
+    async fn build(backend: &impl Backend, lifetimes: Lifetimes, client_credentials: bool) -> Self {
         let (clients, grants) = backend.stores().await;
         let start = chatroom_token::clock::SystemClock.now();
         let clock = Arc::new(ManualClock::new(start));
@@ -88,6 +110,11 @@ impl Harness {
             lifetimes,
         )
         .with_internal_callers(InternalCallers::parse(INTERNAL_API_ID, CONSENT_ROLE).unwrap());
+        let service = if client_credentials {
+            service.with_client_credentials()
+        } else {
+            service
+        };
         let harness = Self {
             service: Arc::new(service),
             clock,
@@ -127,6 +154,17 @@ impl Harness {
             .put_client(&client(id, secret, enabled, grant_types, self.start))
             .await
             .unwrap();
+    }
+
+    /// Registers (or replaces) this client record.
+    pub async fn put(&self, client: &Client) {
+        self.clients.put_client(client).await.unwrap();
+    }
+
+    /// The standard app's record, as registered.
+    pub fn app_record(&self) -> Client {
+        let grant_types = [GrantType::AuthorizationCode, GrantType::RefreshToken];
+        client(CLIENT_ID, CLIENT_SECRET, true, &grant_types, self.start)
     }
 
     /// Registers an app like the standard client (its secret, scopes and redirect URI), with
@@ -300,7 +338,8 @@ pub fn form_request_to(path: &str, params: &[(&str, &str)]) -> Request {
     request_with("POST", path, Some(FORM), &form_body(params), None)
 }
 
-fn client(id: &str, secret: &str, enabled: bool, grant_types: &[GrantType], at: i64) -> Client {
+/// A client record as the harness registers one (`Harness::put` stores a changed copy).
+pub fn client(id: &str, secret: &str, enabled: bool, grant_types: &[GrantType], at: i64) -> Client {
     Client {
         id: id.into(),
         name: format!("client {id}"),
@@ -313,6 +352,8 @@ fn client(id: &str, secret: &str, enabled: bool, grant_types: &[GrantType], at: 
         // The most permissive level: the suites issue codes with S256, plain and no challenge.
         // Registrations that refuse them are made where that is tested.
         pkce: PkcePolicy::Plain,
+        previous_secret: None,
+        lifetimes: Default::default(),
         created_at: at,
     }
 }
@@ -381,29 +422,32 @@ impl Reply {
         assert_eq!(self.header("pragma"), Some("no-cache"));
     }
 
+    /// A 200 token response with the API document's five fields.
     #[track_caller]
     pub fn assert_ok(&self) {
+        self.assert_tokens(&[
+            "access_token",
+            "expires_in",
+            "refresh_token",
+            "scope",
+            "token_type",
+        ]);
+    }
+
+    /// A 200 token response with exactly these fields (sorted).
+    #[track_caller]
+    pub fn assert_tokens(&self, fields: &[&str]) {
         assert_eq!(self.status, 200, "expected 200, got {}", self.raw);
         self.assert_common_headers();
-        let keys: Vec<&str> = self
+        let mut keys: Vec<&str> = self
             .body
             .as_object()
             .unwrap()
             .keys()
             .map(String::as_str)
             .collect();
-        let mut keys = keys;
         keys.sort();
-        assert_eq!(
-            keys,
-            [
-                "access_token",
-                "expires_in",
-                "refresh_token",
-                "scope",
-                "token_type"
-            ]
-        );
+        assert_eq!(keys, fields);
         assert_eq!(self.body["token_type"], "Bearer");
     }
 

@@ -2,13 +2,16 @@
 //! or client through the indexes. Used by `tokenctl`.
 
 use super::errors::{conditional_failure, store_error};
-use super::item::{b, client_from_item, client_key, s, Item, PK};
+use super::item::{
+    b, client_from_item, client_key, lifetime_attributes, n, s, Item, PK, PREVIOUS_SECRET,
+    PREVIOUS_SECRET_EXPIRES,
+};
 use super::table::{BY_CLIENT_INDEX, BY_USER_INDEX};
 use super::DynamoStore;
 use crate::crypto::grant_token::GrantId;
-use crate::domain::model::{Client, SecretHash};
+use crate::domain::model::{Client, ClientLifetimes, SecretHash};
 use crate::domain::pkce::PkcePolicy;
-use crate::domain::port::StoreError;
+use crate::domain::port::{ClientStore, StoreError};
 use aws_sdk_dynamodb::types::AttributeValue;
 
 /// A grant as the indexes show it.
@@ -50,6 +53,18 @@ fn summary(item: &Item) -> Result<GrantSummary, StoreError> {
     })
 }
 
+/// What a secret rotation did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SecretRotation {
+    Rotated,
+    NoSuchClient,
+    /// The secret before the current one still works: retire it (or wait for its expiry)
+    /// first, so the rotation drops no secret in use.
+    PreviousStillLive,
+}
+
+const LIFETIME_PLACEHOLDERS: [&str; 4] = [":l0", ":l1", ":l2", ":l3"];
+
 /// Which index to list grants from.
 pub enum GrantsOf<'a> {
     User(&'a str),
@@ -86,36 +101,130 @@ impl DynamoStore {
 
     /// Enables or disables a client. `Ok(false)` when there is no such client.
     pub async fn set_client_enabled(&self, id: &str, enabled: bool) -> Result<bool, StoreError> {
-        self.update_client(id, "SET enabled = :v", AttributeValue::Bool(enabled))
-            .await
+        let value = AttributeValue::Bool(enabled);
+        self.update_client(
+            id,
+            "SET enabled = :v",
+            "attribute_exists(pk)",
+            [(":v", value)],
+        )
+        .await
     }
 
     /// Sets what a client's codes must carry (PKCE). `Ok(false)` when there is no such client.
     pub async fn set_client_pkce(&self, id: &str, pkce: PkcePolicy) -> Result<bool, StoreError> {
-        self.update_client(id, "SET pkce = :v", s(pkce.as_str()))
+        let value = s(pkce.as_str());
+        self.update_client(id, "SET pkce = :v", "attribute_exists(pk)", [(":v", value)])
             .await
     }
 
-    /// Replaces a client's secret hash. `Ok(false)` when there is no such client.
-    pub async fn set_client_secret(&self, id: &str, hash: &SecretHash) -> Result<bool, StoreError> {
-        self.update_client(id, "SET secret_hash = :v", b(&hash.0))
+    /// Replaces every secret of a client with this one (a leaked secret): the previous one, if
+    /// any, goes too. `Ok(false)` when there is no such client.
+    pub async fn replace_client_secret(
+        &self,
+        id: &str,
+        hash: &SecretHash,
+    ) -> Result<bool, StoreError> {
+        let update =
+            format!("SET secret_hash = :v REMOVE {PREVIOUS_SECRET}, {PREVIOUS_SECRET_EXPIRES}");
+        self.update_client(id, &update, "attribute_exists(pk)", [(":v", b(&hash.0))])
             .await
     }
 
-    async fn update_client(
+    /// Makes `hash` the client's secret and keeps the current one working beside it, until
+    /// `retire_client_secret` or `old_expires_at`: a rotation without downtime. Refused while
+    /// an earlier previous secret is still live, so no rotation ever drops a secret in use
+    /// (at most two at once); one step, so two operators rotating at once cannot lose one.
+    pub async fn rotate_client_secret(
+        &self,
+        id: &str,
+        hash: &SecretHash,
+        old_expires_at: Option<i64>,
+        now: i64,
+    ) -> Result<SecretRotation, StoreError> {
+        let mut values = vec![(":v", b(&hash.0)), (":now", n(now))];
+        let update = match old_expires_at {
+            Some(at) => {
+                values.push((":exp", n(at)));
+                format!(
+                    "SET {PREVIOUS_SECRET} = secret_hash, secret_hash = :v, \
+                     {PREVIOUS_SECRET_EXPIRES} = :exp"
+                )
+            }
+            None => format!(
+                "SET {PREVIOUS_SECRET} = secret_hash, secret_hash = :v \
+                 REMOVE {PREVIOUS_SECRET_EXPIRES}"
+            ),
+        };
+        let condition = format!(
+            "attribute_exists(pk) AND (attribute_not_exists({PREVIOUS_SECRET}) \
+             OR {PREVIOUS_SECRET_EXPIRES} <= :now)"
+        );
+        if self.update_client(id, &update, &condition, values).await? {
+            return Ok(SecretRotation::Rotated);
+        }
+        Ok(match self.find_client(id).await? {
+            None => SecretRotation::NoSuchClient,
+            Some(_) => SecretRotation::PreviousStillLive,
+        })
+    }
+
+    /// Ends the previous secret now. `Ok(false)` when there is no such client.
+    pub async fn retire_client_secret(&self, id: &str) -> Result<bool, StoreError> {
+        let update = format!("REMOVE {PREVIOUS_SECRET}, {PREVIOUS_SECRET_EXPIRES}");
+        self.update_client(id, &update, "attribute_exists(pk)", [])
+            .await
+    }
+
+    /// Sets a client's own lifetimes; each `None` goes back to the server's.
+    pub async fn set_client_lifetimes(
+        &self,
+        id: &str,
+        lifetimes: &ClientLifetimes,
+    ) -> Result<bool, StoreError> {
+        let mut set = Vec::new();
+        let mut remove = Vec::new();
+        let mut values = Vec::new();
+        for (i, (name, value)) in lifetime_attributes(lifetimes).into_iter().enumerate() {
+            match value {
+                Some(seconds) => {
+                    set.push(format!("{name} = :l{i}"));
+                    values.push((LIFETIME_PLACEHOLDERS[i], n(seconds)));
+                }
+                None => remove.push(name),
+            }
+        }
+        let mut update = String::new();
+        if !set.is_empty() {
+            update += &format!("SET {} ", set.join(", "));
+        }
+        if !remove.is_empty() {
+            update += &format!("REMOVE {}", remove.join(", "));
+        }
+        self.update_client(id, update.trim_end(), "attribute_exists(pk)", values)
+            .await
+    }
+
+    /// One conditional update of a client record; `Ok(false)` when the condition fails.
+    async fn update_client<'v>(
         &self,
         id: &str,
         update: &str,
-        value: AttributeValue,
+        condition: &str,
+        values: impl IntoIterator<Item = (&'v str, AttributeValue)>,
     ) -> Result<bool, StoreError> {
+        let values: std::collections::HashMap<String, AttributeValue> = values
+            .into_iter()
+            .map(|(name, value)| (name.to_owned(), value))
+            .collect();
         let result = self
             .client
             .update_item()
             .table_name(&self.table)
             .key(PK, client_key(id))
             .update_expression(update)
-            .condition_expression("attribute_exists(pk)")
-            .expression_attribute_values(":v", value)
+            .condition_expression(condition)
+            .set_expression_attribute_values((!values.is_empty()).then_some(values))
             .send()
             .await;
         match result {

@@ -2,7 +2,9 @@
 //! expressions of `mod.rs`, nowhere else.
 
 use crate::crypto::grant_token::{GrantId, TokenHash};
-use crate::domain::model::{Client, GrantRecord, GrantType, SecretHash};
+use crate::domain::model::{
+    Client, ClientLifetimes, GrantRecord, GrantType, PreviousSecret, SecretHash,
+};
 use crate::domain::pkce::{ChallengeMethod, CodeChallenge, PkcePolicy};
 use crate::domain::scope::Scope;
 use aws_sdk_dynamodb::primitives::Blob;
@@ -155,6 +157,25 @@ pub fn grant_from_item(item: &Item) -> Result<GrantRecord, BadItem> {
     })
 }
 
+/// The secret before the last rotation (absent when there is none), and when it stops working
+/// (absent: when it is retired).
+pub const PREVIOUS_SECRET: &str = "previous_secret_hash";
+pub const PREVIOUS_SECRET_EXPIRES: &str = "previous_secret_expires_at";
+/// A client's own lifetimes, in seconds; each absent where the server's applies.
+pub const ACCESS_TOKEN_TTL: &str = "access_token_ttl";
+pub const REFRESH_IDLE_TTL: &str = "refresh_idle_ttl";
+pub const REFRESH_ABSOLUTE_TTL: &str = "refresh_absolute_ttl";
+pub const GRACE: &str = "refresh_grace";
+
+pub fn lifetime_attributes(l: &ClientLifetimes) -> [(&'static str, Option<i64>); 4] {
+    [
+        (ACCESS_TOKEN_TTL, l.access_token),
+        (REFRESH_IDLE_TTL, l.refresh_idle),
+        (REFRESH_ABSOLUTE_TTL, l.refresh_absolute),
+        (GRACE, l.grace),
+    ]
+}
+
 pub fn client_to_item(c: &Client) -> Item {
     let mut item = Item::from([
         (PK.to_owned(), client_key(&c.id)),
@@ -170,6 +191,17 @@ pub fn client_to_item(c: &Client) -> Item {
     // Absent means the default (S256 required): items stay as they were for most clients.
     if c.pkce != PkcePolicy::default() {
         item.insert("pkce".to_owned(), s(c.pkce.as_str()));
+    }
+    if let Some(previous) = &c.previous_secret {
+        item.insert(PREVIOUS_SECRET.to_owned(), b(&previous.hash.0));
+        if let Some(at) = previous.expires_at {
+            item.insert(PREVIOUS_SECRET_EXPIRES.to_owned(), n(at));
+        }
+    }
+    for (name, value) in lifetime_attributes(&c.lifetimes) {
+        if let Some(seconds) = value {
+            item.insert(name.to_owned(), n(seconds));
+        }
     }
     // DynamoDB refuses empty sets: leave such attributes out (a resource server that only
     // introspects has no grant type).
@@ -214,6 +246,19 @@ pub fn client_from_item(item: &Item) -> Result<Client, BadItem> {
         Some(AttributeValue::S(text)) => PkcePolicy::parse(text).ok_or(BadItem("pkce"))?,
         _ => return Err(BadItem("pkce")),
     };
+    let previous_secret = match opt_b(item, PREVIOUS_SECRET)? {
+        None => None,
+        Some(bytes) => Some(PreviousSecret {
+            hash: SecretHash(bytes.try_into().map_err(|_| BadItem(PREVIOUS_SECRET))?),
+            expires_at: opt_n(item, PREVIOUS_SECRET_EXPIRES)?,
+        }),
+    };
+    let lifetimes = ClientLifetimes {
+        access_token: opt_n(item, ACCESS_TOKEN_TTL)?,
+        refresh_idle: opt_n(item, REFRESH_IDLE_TTL)?,
+        refresh_absolute: opt_n(item, REFRESH_ABSOLUTE_TTL)?,
+        grace: opt_n(item, GRACE)?,
+    };
     let grant_types = get_set(item, "grant_types")?
         .iter()
         .map(|g| GrantType::parse(g).ok_or(BadItem("grant_types")))
@@ -224,12 +269,14 @@ pub fn client_from_item(item: &Item) -> Result<Client, BadItem> {
         id,
         name: get_s(item, "name")?,
         secret_hash,
+        previous_secret,
         scope: Scope::from_tokens(get_set(item, "scopes")?),
         redirect_uris,
         grant_types,
         enabled,
         may_introspect,
         pkce,
+        lifetimes,
         created_at: get_n(item, "created_at")?,
     })
 }

@@ -149,6 +149,8 @@ impl ClientRegistry for DynamoStore {
             .send()
             .await
             .map_err(store_error)?;
+        // This instance sees its own change at once (others within the cache lifetime).
+        self.clients.forget(&client.id);
         Ok(())
     }
 }
