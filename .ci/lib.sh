@@ -17,6 +17,8 @@ ZIZMOR_VERSION="1.32.0"
 CARGO_DENY_VERSION="0.20.2"
 # cargo-fuzz likewise (.ci/fuzz), with the nightly toolchain it needs.
 CARGO_FUZZ_VERSION="0.13.2"
+# cargo-mutants likewise (.ci/mutants).
+CARGO_MUTANTS_VERSION="27.1.0"
 
 # Creates the virtualenv (once) and installs the given pip requirements into it.
 ensure_venv() {

@@ -259,4 +259,35 @@ mod tests {
             assert!(keys().open(TokenKind::Refresh, text).is_none());
         }
     }
+
+    #[test]
+    fn a_recovered_token_keeps_its_kind_and_fields() {
+        let id = GrantId::random();
+        for kind in [TokenKind::Code, TokenKind::Refresh] {
+            let token = keys().mint(kind, id, 4);
+            let recovered = GrantToken::from_trusted_raw(*token.raw());
+            assert_eq!(recovered.kind, kind);
+            assert_eq!(recovered.grant_id, id);
+            assert_eq!(recovered.generation, 4);
+            assert!(recovered.hash.matches(&token.hash));
+        }
+    }
+
+    /// Debug output names what a log reader needs (the grant, a hash prefix, the kind and
+    /// generation) and never the token's bytes.
+    #[test]
+    fn debug_output_names_and_never_shows_the_token() {
+        let id = GrantId::random();
+        let token = keys().mint(TokenKind::Refresh, id, 2);
+        assert_eq!(format!("{id:?}"), format!("GrantId({id})"));
+        let hash = format!("{:?}", token.hash);
+        assert_eq!(
+            hash,
+            format!("TokenHash({}..)", &b64url(&token.hash.0)[..8])
+        );
+        let shown = format!("{token:?}");
+        assert!(shown.starts_with("GrantToken { kind: Refresh"), "{shown}");
+        assert!(shown.contains(&id.to_string()) && shown.contains("generation: 2"));
+        assert!(!shown.contains(token.text().expose()));
+    }
 }

@@ -204,11 +204,6 @@ impl signature::Verifier<Vec<u8>> for Verifier {
                     .verify(&sig::RSA_PKCS1_2048_8192_SHA256, message, signature)
                     .map_err(bad)
             }
-            (Algorithm::RS256, Kind::SecretOrDer(der)) => {
-                sig::UnparsedPublicKey::new(&sig::RSA_PKCS1_2048_8192_SHA256, der)
-                    .verify(message, signature)
-                    .map_err(bad)
-            }
             (Algorithm::ES256, Kind::SecretOrDer(point)) => {
                 sig::UnparsedPublicKey::new(&sig::ECDSA_P256_SHA256_FIXED, point)
                     .verify(message, signature)
@@ -360,5 +355,19 @@ mod tests {
         let again = find_or_parse(Algorithm::RS256, &rsa).unwrap();
         assert!(Arc::ptr_eq(&first, &again));
         assert_eq!(rsa_bits(&rsa), Some(2048));
+    }
+
+    /// JWK thumbprints (RFC 7638) hash with the named function: the standard test vectors of
+    /// "abc" (FIPS 180-2).
+    #[test]
+    fn digests_are_the_named_hash() {
+        let hex = |bytes: Vec<u8>| -> String { bytes.iter().map(|b| format!("{b:02x}")).collect() };
+        let digest = |hash| hex(compute_digest(b"abc", hash).unwrap());
+        assert_eq!(
+            digest(ThumbprintHash::SHA256),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+        assert!(digest(ThumbprintHash::SHA384).starts_with("cb00753f45a35e8bb5a03d699ac65007"));
+        assert!(digest(ThumbprintHash::SHA512).starts_with("ddaf35a193617abacc417349ae204131"));
     }
 }

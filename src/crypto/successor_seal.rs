@@ -183,4 +183,24 @@ mod tests {
         let rotated = SealKeys::derive(&[vec![9u8; 32], server_key()]);
         assert!(rotated.open(&first, &sealed, &second.hash).is_some());
     }
+
+    /// What opens must be the grant's current token: a seal of any other token (another
+    /// grant's, another generation's) or one whose hash the record does not hold opens to
+    /// nothing, even with the right predecessor and key.
+    #[test]
+    fn a_seal_opens_only_to_the_expected_successor() {
+        let (keys, first, second) = chain();
+        let seals = SealKeys::derive(&[server_key()]);
+        let sealed = seals.seal(&first, &second);
+        let other_hash = keys.mint(TokenKind::Refresh, first.grant_id, 1).hash;
+        assert!(seals.open(&first, &sealed, &other_hash).is_none());
+        let wrong_generation = keys.mint(TokenKind::Refresh, first.grant_id, 5);
+        let sealed = seals.seal(&first, &wrong_generation);
+        assert!(seals
+            .open(&first, &sealed, &wrong_generation.hash)
+            .is_none());
+        let wrong_grant = keys.mint(TokenKind::Refresh, GrantId::random(), 1);
+        let sealed = seals.seal(&first, &wrong_grant);
+        assert!(seals.open(&first, &sealed, &wrong_grant.hash).is_none());
+    }
 }

@@ -16,6 +16,7 @@ pub mod concurrent;
 pub mod ops;
 pub mod run;
 
+use chatroom_token::domain::model::ClientLifetimes;
 use chatroom_token::domain::service::Lifetimes;
 
 /// Short lifetimes, so a few clock steps cross each limit.
@@ -27,15 +28,40 @@ pub const LIFETIMES: Lifetimes = Lifetimes {
     grace: 10,
 };
 
-/// The scope both apps are registered with (`tests/support`).
+/// The other app's own lifetimes (`tokenctl clients set-lifetimes`): a shorter access token and
+/// idle limit, no grace window; its absolute limit is left to the server's.
+pub const OTHER_APP_OWN: ClientLifetimes = ClientLifetimes {
+    access_token: Some(300),
+    refresh_idle: Some(1_800),
+    refresh_absolute: None,
+    grace: Some(0),
+};
+
+/// The lifetimes a client's grants and tokens live by: its own where shorter, the server's
+/// elsewhere.
+pub fn lifetimes(caller: Caller) -> Lifetimes {
+    match caller {
+        Caller::OtherApp => Lifetimes {
+            access_token: 300,
+            refresh_idle: 1_800,
+            grace: 0,
+            ..LIFETIMES
+        },
+        _ => LIFETIMES,
+    }
+}
+
+/// The scope every client is registered with (`tests/support`).
 pub const CLIENT_SCOPE: &[&str] = &["chat_read", "chat_write", "user_info_read"];
 
-/// Who calls: two apps registered for both grants, and a resource server that may only
+/// Who calls: two apps registered for both grants (the other with shorter lifetimes of its
+/// own), a backend registered for client credentials only, and a resource server that may only
 /// introspect.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Caller {
     App,
     OtherApp,
+    Backend,
     ResourceServer,
 }
 
@@ -51,6 +77,10 @@ pub enum TokenId {
     },
     Access {
         grant: usize,
+        expires_at: i64,
+    },
+    /// The backend's access token for itself (client credentials): no grant behind it.
+    ClientAccess {
         expires_at: i64,
     },
     /// Anything the service did not mint: garbage, a tampered token, one under another key.
@@ -92,6 +122,7 @@ pub enum ErrorCode {
     InvalidGrant,
     InvalidScope,
     UnauthorizedClient,
+    UnsupportedTokenType,
     TemporarilyUnavailable,
 }
 
@@ -103,6 +134,7 @@ impl ErrorCode {
             Self::InvalidGrant => "invalid_grant",
             Self::InvalidScope => "invalid_scope",
             Self::UnauthorizedClient => "unauthorized_client",
+            Self::UnsupportedTokenType => "unsupported_token_type",
             Self::TemporarilyUnavailable => "temporarily_unavailable",
         }
     }
@@ -126,6 +158,11 @@ pub enum Answer {
         scope: Vec<&'static str>,
     },
     Error(ErrorCode),
+    /// A client credentials answer: an access token for the backend itself with this scope,
+    /// and no refresh token.
+    ClientToken {
+        scope: Vec<&'static str>,
+    },
     /// Revocation's empty 200.
     Revoked,
     /// Introspection's answer.
@@ -163,9 +200,9 @@ pub struct Grant {
 
 impl Grant {
     fn within_lifetimes(&self, now: i64) -> bool {
+        let limits = lifetimes(self.client);
         self.redeemed_at.is_some_and(|redeemed| {
-            now - self.rotated_at < LIFETIMES.refresh_idle
-                && now - redeemed < LIFETIMES.refresh_absolute
+            now - self.rotated_at < limits.refresh_idle && now - redeemed < limits.refresh_absolute
         })
     }
 
@@ -179,6 +216,7 @@ pub struct Model {
     pub now: i64,
     pub app_enabled: bool,
     pub other_app_enabled: bool,
+    pub backend_enabled: bool,
     pub grants: Vec<Grant>,
 }
 
@@ -188,6 +226,7 @@ impl Model {
             now,
             app_enabled: true,
             other_app_enabled: true,
+            backend_enabled: true,
             grants: Vec::new(),
         }
     }
@@ -196,6 +235,7 @@ impl Model {
         match caller {
             Caller::App => self.app_enabled,
             Caller::OtherApp => self.other_app_enabled,
+            Caller::Backend => self.backend_enabled,
             Caller::ResourceServer => true,
         }
     }
@@ -204,6 +244,7 @@ impl Model {
         match client {
             Caller::App => self.app_enabled = enabled,
             Caller::OtherApp => self.other_app_enabled = enabled,
+            Caller::Backend => self.backend_enabled = enabled,
             Caller::ResourceServer => {}
         }
     }
@@ -341,7 +382,7 @@ impl Model {
             return cost.answer(Answer::Error(ErrorCode::InvalidGrant));
         }
         let predecessor = generation + 1 == grant.generation;
-        let in_grace = now - grant.rotated_at < LIFETIMES.grace;
+        let in_grace = now - grant.rotated_at < lifetimes(grant.client).grace;
         if predecessor && in_grace {
             // A retry (or a racing tab): the same current token again, nothing rotates.
             if !grant.covers(&requested) {
@@ -365,8 +406,19 @@ impl Model {
         let g = match token {
             // Codes, forged tokens and expired access tokens revoke nothing, with no store call.
             TokenId::Forged | TokenId::Code { .. } => return cost.answer(Answer::Revoked),
-            TokenId::Access { expires_at, .. } if expires_at <= now => {
+            TokenId::Access { expires_at, .. } | TokenId::ClientAccess { expires_at }
+                if expires_at <= now =>
+            {
                 return cost.answer(Answer::Revoked)
+            }
+            // A client token has no grant: its own client is told it cannot be revoked, any
+            // other is refused as for any token not its own.
+            TokenId::ClientAccess { .. } => {
+                return cost.answer(Answer::Error(if caller == Caller::Backend {
+                    ErrorCode::UnsupportedTokenType
+                } else {
+                    ErrorCode::UnauthorizedClient
+                }))
             }
             TokenId::Access { grant, .. } => {
                 if self.grants[grant].client != caller {
@@ -404,15 +456,38 @@ impl Model {
                 cost.read();
                 cost.answer(Answer::Active(!self.grants[grant].revoked))
             }
+            // Its client vouches for it (a client read): active while the backend is enabled.
+            TokenId::ClientAccess { expires_at } if expires_at > self.now => {
+                cost.read();
+                cost.answer(Answer::Active(self.backend_enabled))
+            }
             _ => cost.answer(Answer::Active(false)),
         }
     }
 
-    /// Client authentication and the grant-type check of the token endpoint.
+    /// Token endpoint, `grant_type=client_credentials`: the backend's token for itself, for
+    /// the scope asked for within its own (all of its own if none is asked for). Nothing is
+    /// stored: the client read is the whole cost.
+    pub fn client_token(&self, caller: Caller, scope: Option<Vec<&'static str>>) -> Step {
+        let cost = Cost::client_read();
+        if !self.enabled(caller) {
+            return cost.answer(Answer::Error(ErrorCode::InvalidClient));
+        }
+        if caller != Caller::Backend {
+            return cost.answer(Answer::Error(ErrorCode::UnauthorizedClient));
+        }
+        let scope = scope.unwrap_or_else(|| CLIENT_SCOPE.to_vec());
+        if !scope.iter().all(|s| CLIENT_SCOPE.contains(s)) {
+            return cost.answer(Answer::Error(ErrorCode::InvalidScope));
+        }
+        cost.answer(Answer::ClientToken { scope })
+    }
+
+    /// Client authentication and the grant-type check of the code and refresh grants.
     fn token_client(&self, caller: Caller) -> Result<(), ErrorCode> {
         if !self.enabled(caller) {
             Err(ErrorCode::InvalidClient)
-        } else if caller == Caller::ResourceServer {
+        } else if matches!(caller, Caller::ResourceServer | Caller::Backend) {
             Err(ErrorCode::UnauthorizedClient)
         } else {
             Ok(())

@@ -2,7 +2,7 @@
 //! position among those handed out so far ("the newest refresh token", "the one before"), so a
 //! history stays meaningful when proptest shrinks it by dropping steps.
 
-use super::{Caller, Fault, Redirect, LIFETIMES};
+use super::{lifetimes, Caller, Fault, Redirect, LIFETIMES};
 use proptest::prelude::*;
 
 /// Which kind of token an operation presents.
@@ -73,6 +73,11 @@ pub enum Op {
         caller: Caller,
         token: Pick,
     },
+    /// `grant_type=client_credentials`, asking for this scope or none.
+    ClientToken {
+        caller: Caller,
+        scope: Option<&'static str>,
+    },
     Advance(i64),
     SetEnabled {
         client: Caller,
@@ -88,10 +93,15 @@ pub const REFRESH_SCOPES: &[&str] = &[
     "chat_write",
 ];
 
+/// Scopes a backend may ask for: none (its own), within its own, and beyond it.
+pub const CLIENT_TOKEN_SCOPES: &[&str] = &["chat_read", "chat_write user_info_read", "admin"];
+
 /// The clock steps: just inside and just past the grace window, past a code's life, past an
-/// access token's, and past the idle and absolute limits of a grant.
+/// access token's, and past the idle and absolute limits of a grant; and the other app's own
+/// shorter access-token and idle limits.
 pub fn advances() -> impl Strategy<Value = i64> {
     let l = LIFETIMES;
+    let other = lifetimes(Caller::OtherApp);
     prop::sample::select(vec![
         1,
         l.grace - 1,
@@ -101,6 +111,8 @@ pub fn advances() -> impl Strategy<Value = i64> {
         l.refresh_idle - 1,
         l.refresh_idle,
         l.refresh_absolute / 3,
+        other.access_token,
+        other.refresh_idle,
     ])
 }
 
@@ -112,8 +124,19 @@ pub fn caller() -> impl Strategy<Value = Caller> {
     prop_oneof![
         12 => Just(Caller::App),
         2 => Just(Caller::OtherApp),
+        1 => Just(Caller::Backend),
         1 => Just(Caller::ResourceServer),
     ]
+}
+
+/// Mostly the backend, sometimes an app (which is not registered for client credentials).
+fn client_token_caller() -> impl Strategy<Value = Caller> {
+    prop_oneof![6 => Just(Caller::Backend), 1 => Just(Caller::App)]
+}
+
+/// A client that an operator may disable: either app or the backend.
+fn registered() -> impl Strategy<Value = Caller> {
+    prop_oneof![3 => Just(Caller::App), 1 => Just(Caller::OtherApp), 2 => Just(Caller::Backend)]
 }
 
 /// Mostly the resource server, sometimes an app (which may not introspect).
@@ -198,10 +221,17 @@ pub fn op() -> impl Strategy<Value = Op> {
         ),
         2 => (caller(), pick(Kind::Refresh), fault())
             .prop_map(|(caller, token, fault)| Op::Revoke { caller, token, fault }),
+        1 => (caller(), pick(Kind::Access), fault())
+            .prop_map(|(caller, token, fault)| Op::Revoke { caller, token, fault }),
+        3 => (
+            client_token_caller(),
+            prop_oneof![2 => Just(None), 1 => prop::sample::select(CLIENT_TOKEN_SCOPES).prop_map(Some)],
+        )
+            .prop_map(|(caller, scope)| Op::ClientToken { caller, scope }),
         2 => (introspector(), pick(Kind::Access))
             .prop_map(|(caller, token)| Op::Introspect { caller, token }),
         4 => advances().prop_map(Op::Advance),
-        1 => (app(), any::<bool>())
+        2 => (registered(), any::<bool>())
             .prop_map(|(client, enabled)| Op::SetEnabled { client, enabled }),
     ]
 }

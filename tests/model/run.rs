@@ -10,14 +10,16 @@
 
 use super::backends::ModelBackend;
 use super::ops::{history, Choice, Kind, Op, Pick, SendVerifier};
-use super::{Answer, Caller, Fault, Model, Redirect, TokenId, Verifier, LIFETIMES};
+use super::{
+    lifetimes, Answer, Caller, Fault, Model, Redirect, TokenId, Verifier, LIFETIMES, OTHER_APP_OWN,
+};
 use crate::support::*;
 use base64::Engine;
 use chatroom_token::clock::Clock;
 use chatroom_token::crypto::grant_token::{GrantId, TokenHash, TokenKeys, TokenKind};
-use chatroom_token::domain::access_token::AccessTokenSigner;
+use chatroom_token::domain::access_token::{AccessTokenSigner, Holder};
 use chatroom_token::domain::code_issuer::{issue_code, CodeRequest, IssueCodeError};
-use chatroom_token::domain::model::GrantRecord;
+use chatroom_token::domain::model::{Client, GrantRecord, GrantType};
 use chatroom_token::domain::pkce::{ChallengeMethod, CodeChallenge};
 use chatroom_token::domain::scope::Scope;
 use proptest::strategy::Strategy;
@@ -64,6 +66,9 @@ pub enum Call {
     Introspect {
         token: TokenId,
     },
+    ClientToken {
+        scope: Option<Vec<&'static str>>,
+    },
 }
 
 impl Prepared {
@@ -85,15 +90,7 @@ impl Prepared {
             }
             Call::Revoke { token } => model.revoke(self.caller, *token, self.fault),
             Call::Introspect { token } => model.introspect(self.caller, *token),
-        }
-    }
-
-    fn presents(&self) -> TokenId {
-        match &self.call {
-            Call::Redeem { code, .. } => *code,
-            Call::Refresh { token, .. } | Call::Revoke { token } | Call::Introspect { token } => {
-                *token
-            }
+            Call::ClientToken { scope } => model.client_token(self.caller, scope.clone()),
         }
     }
 }
@@ -102,8 +99,23 @@ pub fn credentials(caller: Caller) -> (&'static str, &'static str) {
     match caller {
         Caller::App => (CLIENT_ID, CLIENT_SECRET),
         Caller::OtherApp => (OTHER_CLIENT_ID, OTHER_SECRET),
+        Caller::Backend => (BACKEND_ID, BACKEND_SECRET),
         Caller::ResourceServer => (RESOURCE_SERVER_ID, RESOURCE_SERVER_SECRET),
     }
+}
+
+/// How the model's harness registers a client (never the resource server, which stays).
+fn registration(caller: Caller, enabled: bool, at: i64) -> Client {
+    let (id, secret) = credentials(caller);
+    let grant_types = match caller {
+        Caller::Backend => vec![GrantType::ClientCredentials],
+        _ => vec![GrantType::AuthorizationCode, GrantType::RefreshToken],
+    };
+    let mut registered = client(id, secret, enabled, &grant_types, at);
+    if caller == Caller::OtherApp {
+        registered.lifetimes = OTHER_APP_OWN;
+    }
+    registered
 }
 
 fn words(scope: &str) -> Vec<String> {
@@ -114,6 +126,15 @@ fn words(scope: &str) -> Vec<String> {
 
 fn sorted(scope: &[&'static str]) -> Vec<String> {
     words(&scope.join(" "))
+}
+
+/// Access tokens signed with a key the service does not hold (under a `kid` it knows).
+fn another_signer() -> AccessTokenSigner {
+    let key = chatroom_token::domain::access_token::SigningKey::hs256(
+        "test-1",
+        b"someone-elses-signing-key-0123456789".to_vec(),
+    );
+    AccessTokenSigner::new(&key, ISSUER.into(), LIFETIMES.access_token)
 }
 
 /// Tokens under keys the service does not hold.
@@ -163,7 +184,8 @@ pub struct World<'b, B: ModelBackend> {
 
 impl<'b, B: ModelBackend> World<'b, B> {
     pub async fn new(backend: &'b B) -> Self {
-        let h = Harness::new(backend, LIFETIMES).await;
+        let h = Harness::with_client_credentials_for(backend, LIFETIMES).await;
+        h.put(&registration(Caller::OtherApp, true, h.start)).await;
         let model = Model::new(h.clock.now());
         Self {
             backend,
@@ -193,8 +215,9 @@ impl<'b, B: ModelBackend> World<'b, B> {
             }
             Op::SetEnabled { client, enabled } => {
                 self.model.set_enabled(*client, *enabled);
-                let (id, secret) = credentials(*client);
-                self.h.register(id, secret, *enabled).await;
+                self.h
+                    .put(&registration(*client, *enabled, self.h.start))
+                    .await;
                 Ok(())
             }
             _ => match self.prepare(op) {
@@ -360,6 +383,23 @@ impl<'b, B: ModelBackend> World<'b, B> {
                     forged: id == TokenId::Forged,
                 }
             }
+            Op::ClientToken { caller, scope } => {
+                let mut params = vec![("grant_type", "client_credentials".to_owned())];
+                params.extend(client(*caller));
+                if let Some(scope) = scope {
+                    params.push(("scope", (*scope).to_owned()));
+                }
+                Prepared {
+                    path: "/chatroom/api/token",
+                    params,
+                    caller: *caller,
+                    call: Call::ClientToken {
+                        scope: scope.map(|s| s.split(' ').collect()),
+                    },
+                    fault: Fault::None,
+                    forged: false,
+                }
+            }
             Op::IssueCode { .. } | Op::Advance(_) | Op::SetEnabled { .. } => return None,
         };
         Some(prepared)
@@ -393,6 +433,15 @@ impl<'b, B: ModelBackend> World<'b, B> {
                         .expose()
                         .to_owned(),
                     TokenId::Access { grant, .. } => self.access_token_under_another_key(grant),
+                    TokenId::ClientAccess { .. } => another_signer()
+                        .sign_for(
+                            Holder::Client,
+                            BACKEND_ID,
+                            "chat_read".into(),
+                            self.model.now,
+                            LIFETIMES.access_token,
+                        )
+                        .unwrap(),
                     TokenId::Forged => "forged".to_owned(),
                 };
                 (forged, TokenId::Forged)
@@ -408,12 +457,8 @@ impl<'b, B: ModelBackend> World<'b, B> {
     }
 
     fn access_token_under_another_key(&self, grant: usize) -> String {
-        let key = chatroom_token::domain::access_token::SigningKey::hs256(
-            "test-1",
-            b"someone-elses-signing-key-0123456789".to_vec(),
-        );
         let (client_id, _) = credentials(self.model.grants[grant].client);
-        AccessTokenSigner::new(&key, ISSUER.into(), LIFETIMES.access_token)
+        another_signer()
             .sign(
                 USER_ID,
                 client_id,
@@ -487,7 +532,7 @@ impl<'b, B: ModelBackend> World<'b, B> {
                     && claims["aud"] == serde_json::json!([client_id])
                     && claims["sub"] == USER_ID
                     && claims["gid"] == self.grant_ids[*grant].to_string()
-                    && claims["exp"] == self.model.now + LIFETIMES.access_token
+                    && claims["exp"] == self.model.now + lifetimes(caller).access_token
                     && claims["scope"].as_str().map(words) == Some(sorted(scope));
                 if !as_expected {
                     return Err(format!(
@@ -502,6 +547,28 @@ impl<'b, B: ModelBackend> World<'b, B> {
                 } else {
                     Err(format!("expected {}", code.as_str()))
                 }
+            }
+            Answer::ClientToken { scope } => {
+                if reply.status != 200 || reply.body.get("refresh_token").is_some() {
+                    return Err("expected an access token and no refresh token".into());
+                }
+                if words(&reply.scope()) != sorted(scope) {
+                    return Err("the scope is not the model's".into());
+                }
+                let claims = jwt_claims(&reply.access_token())?;
+                let as_expected = claims["client_id"] == BACKEND_ID
+                    && claims["sub"] == BACKEND_ID
+                    && claims["aud"] == serde_json::json!([BACKEND_ID])
+                    && claims.get("gid").is_none()
+                    && claims["exp"] == self.model.now + LIFETIMES.access_token
+                    && claims["scope"].as_str().map(words) == Some(sorted(scope))
+                    && reply.body["expires_in"] == LIFETIMES.access_token;
+                if !as_expected {
+                    return Err(format!(
+                        "the client token's claims are not the model's: {claims}"
+                    ));
+                }
+                Ok(())
             }
             Answer::Revoked => {
                 if reply.status == 200 && reply.raw.is_empty() {
@@ -530,6 +597,15 @@ impl<'b, B: ModelBackend> World<'b, B> {
         reply: &Reply,
         prepared: &Prepared,
     ) -> Result<(), String> {
+        if let Answer::ClientToken { .. } = expected {
+            self.access.push(Held {
+                text: reply.access_token(),
+                id: TokenId::ClientAccess {
+                    expires_at: self.model.now + LIFETIMES.access_token,
+                },
+            });
+            return Ok(());
+        }
         let Answer::Tokens {
             grant, generation, ..
         } = *expected
@@ -571,7 +647,7 @@ impl<'b, B: ModelBackend> World<'b, B> {
             text: reply.access_token(),
             id: TokenId::Access {
                 grant,
-                expires_at: self.model.now + LIFETIMES.access_token,
+                expires_at: self.model.now + lifetimes(prepared.caller).access_token,
             },
         });
         Ok(())

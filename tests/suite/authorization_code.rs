@@ -322,3 +322,29 @@ pub async fn racing_redemptions_of_one_code_have_one_winner_and_revoke(backend: 
         .await
         .assert_error(400, "invalid_grant");
 }
+
+/// The store may delete a grant (DynamoDB TTL) only once it can no longer work: at the absolute
+/// limit after the redemption, then at the idle limit after each rotation, whichever comes
+/// first.
+pub async fn a_grant_is_kept_as_long_as_it_can_work(backend: &impl Backend) {
+    let h = Harness::standard(backend).await;
+    let reply = h.redeem(&h.code().await).await;
+    let claims = h.verifier().verify(&reply.access_token()).unwrap();
+    let grant_id =
+        chatroom_token::crypto::grant_token::GrantId::parse(claims.gid.as_deref().unwrap())
+            .unwrap();
+    let stored = |h: &Harness| {
+        let grants = h.grants.clone();
+        async move { grants.find_grant(&grant_id).await.unwrap().unwrap() }
+    };
+    assert_eq!(
+        stored(&h).await.expires_at,
+        h.start + h.lifetimes.refresh_absolute
+    );
+    h.clock.advance(100);
+    h.refresh(&reply.refresh_token()).await.assert_ok();
+    assert_eq!(
+        stored(&h).await.expires_at,
+        h.start + 100 + h.lifetimes.refresh_idle
+    );
+}

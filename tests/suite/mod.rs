@@ -31,6 +31,7 @@ macro_rules! all_tests {
             authorization_code::a_code_is_required,
             authorization_code::racing_redemptions_of_one_code_have_one_winner_and_revoke,
             authorization_code::issuing_a_code_checks_the_request_against_the_client,
+            authorization_code::a_grant_is_kept_as_long_as_it_can_work,
             refresh::a_refresh_rotates_the_token,
             refresh::a_grace_retry_gets_the_identical_refresh_token,
             refresh::a_retry_after_the_window_revokes_the_grant,

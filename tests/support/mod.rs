@@ -84,7 +84,12 @@ impl Harness {
     /// The standard harness with the client credentials grant served, and `BACKEND_ID`
     /// registered for it.
     pub async fn with_client_credentials(backend: &impl Backend) -> Self {
-        let harness = Self::build(backend, Lifetimes::default(), true).await;
+        Self::with_client_credentials_for(backend, Lifetimes::default()).await
+    }
+
+    /// The same with these server lifetimes.
+    pub async fn with_client_credentials_for(backend: &impl Backend, lifetimes: Lifetimes) -> Self {
+        let harness = Self::build(backend, lifetimes, true).await;
         harness
             .register_with(
                 BACKEND_ID,
