@@ -74,7 +74,11 @@ fn setup(runtime: &tokio::runtime::Runtime, key: SigningKey) -> (TokenService, A
             secret_hash: SecretHash::of(CLIENT_SECRET),
             scope: Scope::parse("user_info_read").unwrap(),
             redirect_uris: vec![REDIRECT_URI.into()],
-            grant_types: vec![GrantType::AuthorizationCode, GrantType::RefreshToken],
+            grant_types: vec![
+                GrantType::AuthorizationCode,
+                GrantType::RefreshToken,
+                GrantType::ClientCredentials,
+            ],
             enabled: true,
             may_introspect: false,
             pkce: PkcePolicy::Optional,
@@ -92,7 +96,8 @@ fn setup(runtime: &tokio::runtime::Runtime, key: SigningKey) -> (TokenService, A
         "https://auth.example",
         keys(),
         lifetimes,
-    );
+    )
+    .with_client_credentials();
     (service, store)
 }
 
@@ -223,6 +228,26 @@ fn grants_signed(
         let request = lambda_http::request::from_str(&event(&body)).unwrap();
         token_body(&runtime.block_on(handle(&service, request)))
     };
+    let client_credentials = event(
+        &serde_urlencoded::to_string([
+            ("grant_type", "client_credentials"),
+            ("client_id", CLIENT_ID),
+            ("client_secret", CLIENT_SECRET),
+        ])
+        .unwrap(),
+    );
+    c.bench_function(
+        &format!("client credentials, {algorithm} (event in, response out)"),
+        |b| {
+            b.iter(|| {
+                let request = lambda_http::request::from_str(&client_credentials).unwrap();
+                let response = runtime.block_on(handle(&service, request));
+                assert_eq!(response.status(), 200);
+                response
+            })
+        },
+    );
+
     let current = RefCell::new(first);
     c.bench_function(
         &format!("refresh grant, {algorithm} (event in, response out)"),

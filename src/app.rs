@@ -95,7 +95,7 @@ pub async fn build_service_with_source(
         StoreConfig::Memory { demo } => {
             let store = Arc::new(MemoryStore::new());
             if let Some(demo) = demo {
-                seed_demo(&store, demo, token_keys, now).await?;
+                seed_demo(&store, demo, token_keys, now, config.client_credentials).await?;
             }
             (store.clone(), store)
         }
@@ -152,6 +152,7 @@ async fn seed_demo(
     demo: &Demo,
     keys: &TokenKeys,
     now: i64,
+    client_credentials: bool,
 ) -> Result<(), StartupError> {
     let scope = Scope::parse(&demo.scope)
         .filter(|s| !s.is_empty())
@@ -171,7 +172,13 @@ async fn seed_demo(
         secret_hash: SecretHash::of(demo.client_secret.expose()),
         scope: scope.clone(),
         redirect_uris: vec![demo.redirect_uri.clone()],
-        grant_types: vec![GrantType::AuthorizationCode, GrantType::RefreshToken],
+        // Where the service serves client credentials, the demo client may try them too.
+        grant_types: [
+            GrantType::AuthorizationCode,
+            GrantType::RefreshToken,
+            GrantType::ClientCredentials,
+        ][..2 + usize::from(client_credentials)]
+            .to_vec(),
         enabled: true,
         may_introspect: false,
         // The API document's flow: the demo code carries no challenge.

@@ -4,6 +4,8 @@
   redemption, `introspect_token` (RFC 7662) as a resource server, `revoke_token` (RFC 7009) as
   the app, and a refresh that must then fail.
 - PyJWT's PyJWKClient: verifies the RS256 access token from the JWKS alone (RFC 7517, RFC 9068).
+- Authlib's client credentials grant (RFC 6749 §4.4): the demo client's token for itself, no
+  refresh token, introspected as active, and a revocation that says it cannot be done.
 
 Uses the local demo data of Cargo.toml. Exits non-zero on the first surprise.
 
@@ -57,6 +59,24 @@ answer = resource_server.introspect_token(
 ).json()
 assert answer == {"active": False}, answer
 print("introspected the refresh token: never active for a resource server")
+
+assert "client_credentials" in metadata["grant_types_supported"], metadata
+backend = OAuth2Session("000000", "999999", scope="user_info_read")
+own = backend.fetch_token(metadata["token_endpoint"], grant_type="client_credentials")
+assert "refresh_token" not in own and own["scope"] == "user_info_read", own
+own_claims = jwt.decode(
+    own["access_token"],
+    jwks.get_signing_key_from_jwt(own["access_token"]).key,
+    algorithms=["RS256"],
+    audience="000000",
+    issuer=issuer,
+)
+assert own_claims["sub"] == "000000" and "gid" not in own_claims, own_claims
+answer = resource_server.introspect_token(metadata["introspection_endpoint"], token=own["access_token"]).json()
+assert answer["active"] is True and answer["sub"] == "000000", answer
+refused = backend.revoke_token(metadata["revocation_endpoint"], token=own["access_token"])
+assert refused.status_code == 400 and refused.json()["error"] == "unsupported_token_type", refused.text
+print("client credentials: a token for the client itself, active, not revocable")
 
 revoked = app.revoke_token(
     metadata["revocation_endpoint"], token=token["refresh_token"], token_type_hint="refresh_token"
