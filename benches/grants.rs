@@ -83,6 +83,7 @@ fn setup(runtime: &tokio::runtime::Runtime, key: SigningKey) -> (TokenService, A
             may_introspect: false,
             pkce: PkcePolicy::Optional,
             previous_secret: None,
+            public: false,
             lifetimes: Default::default(),
             created_at: 0,
         }))

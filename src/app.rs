@@ -125,6 +125,9 @@ pub async fn build_service_with_source(
     if config.client_credentials {
         service = service.with_client_credentials();
     }
+    if config.public_clients {
+        service = service.with_public_clients();
+    }
     Ok(match &config.scopes_supported {
         Some(scopes) => service.with_scopes_supported(scopes),
         None => service,
@@ -184,6 +187,7 @@ async fn seed_demo(
         // The API document's flow: the demo code carries no challenge.
         pkce: PkcePolicy::Optional,
         previous_secret: None,
+        public: false,
         lifetimes: ClientLifetimes::default(),
         created_at: now,
     };

@@ -33,6 +33,8 @@ pub struct Config {
     pub internal_callers: InternalCallers,
     /// Serve `grant_type=client_credentials` (RFC 6749 §4.4) to clients registered for it.
     pub client_credentials: bool,
+    /// Serve public clients (no secret: native and browser apps).
+    pub public_clients: bool,
 }
 
 /// Names the keys, never shows them.
@@ -47,6 +49,7 @@ impl std::fmt::Debug for Config {
             .field("store", &self.store)
             .field("internal_callers", &self.internal_callers)
             .field("client_credentials", &self.client_credentials)
+            .field("public_clients", &self.public_clients)
             .finish()
     }
 }
@@ -173,13 +176,8 @@ impl Config {
             lifetimes,
             store,
             internal_callers: internal_callers(&env)?,
-            client_credentials: match env.optional("CLIENT_CREDENTIALS").as_deref() {
-                None | Some("disabled") => false,
-                Some("enabled") => true,
-                Some(_) => {
-                    return Err(invalid("CLIENT_CREDENTIALS", "must be enabled or disabled"))
-                }
-            },
+            client_credentials: env.switch("CLIENT_CREDENTIALS")?,
+            public_clients: env.switch("PUBLIC_CLIENTS")?,
         })
     }
 }
@@ -214,6 +212,15 @@ impl Env<'_> {
 
     fn required(&self, name: &'static str) -> Result<String, ConfigError> {
         self.optional(name).ok_or(invalid(name, "is required"))
+    }
+
+    /// `enabled` or `disabled` (the default).
+    fn switch(&self, name: &'static str) -> Result<bool, ConfigError> {
+        match self.optional(name).as_deref() {
+            None | Some("disabled") => Ok(false),
+            Some("enabled") => Ok(true),
+            Some(_) => Err(invalid(name, "must be enabled or disabled")),
+        }
     }
 
     fn seconds(&self, name: &'static str, default: i64, min: i64) -> Result<i64, ConfigError> {

@@ -94,6 +94,7 @@ impl Fleet {
                     // The codes here are issued without a challenge.
                     pkce: PkcePolicy::Optional,
                     previous_secret: None,
+                    public: false,
                     lifetimes: Default::default(),
                     created_at: 0,
                 })

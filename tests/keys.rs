@@ -54,6 +54,7 @@ async fn access_token(signing_keys: &str) -> String {
             may_introspect: false,
             pkce: PkcePolicy::Optional,
             previous_secret: None,
+            public: false,
             lifetimes: Default::default(),
             created_at: 0,
         })

@@ -322,6 +322,65 @@ async fn secrets_rotate_without_downtime_and_lifetimes_are_per_client() {
         .unwrap();
 }
 
+/// `--public` registers a native app: no secret printed or usable, a private-use redirect URI
+/// (only for it), shorter grant lifetimes by default, and S256 whatever else is asked.
+#[tokio::test]
+async fn public_apps_are_registered_without_a_secret() {
+    let ctl = Ctl::with_new_table();
+    let created = ctl.json(&[
+        "clients",
+        "create",
+        "--public",
+        "--name",
+        "Phone app",
+        "--scope",
+        "chat_read",
+        "--redirect-uri",
+        "com.example.app:/callback",
+        "--redirect-uri",
+        "http://127.0.0.1/callback",
+    ]);
+    assert!(created.get("client_secret").is_none(), "{created}");
+    assert_eq!(created["token_endpoint_auth_method"], "none");
+    assert_eq!(created["pkce"], "s256");
+    assert_eq!(created["secrets"]["current"], false);
+    assert_eq!(created["lifetimes"]["refresh_idle"], 7 * 86_400);
+    assert_eq!(created["lifetimes"]["refresh_absolute"], 30 * 86_400);
+    let id = created["client_id"].as_str().unwrap();
+    let shown = ctl.json(&["clients", "show", id]);
+    assert_eq!(shown[0]["token_endpoint_auth_method"], "none");
+    let base = ["clients", "create", "--name", "x", "--scope", "chat_read"];
+    for (extra, why) in [
+        (
+            &["--public", "--pkce", "optional"][..],
+            "a public app without S256",
+        ),
+        (
+            &["--public", "--grant-type", "client_credentials"][..],
+            "a public backend",
+        ),
+        (
+            &["--public", "--introspect"][..],
+            "a public resource server",
+        ),
+        (
+            &["--redirect-uri", "com.example.app:/callback"][..],
+            "a private-use scheme for a confidential client",
+        ),
+        (
+            &["--public", "--redirect-uri", "com.example.app://callback"][..],
+            "a private-use scheme with an authority",
+        ),
+    ] {
+        let mut args = base.to_vec();
+        args.extend_from_slice(extra);
+        assert_eq!(ctl.run(&args).status.code(), Some(2), "{why}");
+    }
+    chatroom_token::store::dynamodb::table::delete_table(&sdk_client(), &ctl.table)
+        .await
+        .unwrap();
+}
+
 /// A client registered without `--pkce` gets codes only with an S256 challenge: `tokenctl
 /// codes issue` (the internal route's step) refuses none and `plain` with the fixed text.
 #[tokio::test]

@@ -65,9 +65,18 @@ pub async fn redeem(
                 refresh: &refresh,
                 redemption: &redemption,
                 lifetimes: &lifetimes,
+                public_client: client.public,
             };
             explain_refusal(service, refusal, report).await
         }
+    }
+}
+
+/// The redemption carries the verifier of the code's challenge.
+fn proves_the_code(grant: &GrantRecord, redemption: &Redemption) -> bool {
+    match (&grant.code_challenge, &redemption.verifier) {
+        (Some(challenge), Some(proof)) => proof.satisfies(challenge),
+        _ => false,
     }
 }
 
@@ -91,6 +100,8 @@ struct Refusal<'a> {
     refresh: &'a GrantToken,
     redemption: &'a Redemption,
     lifetimes: &'a Lifetimes,
+    /// The redeeming client is public: its `client_id` proved nothing.
+    public_client: bool,
 }
 
 /// Works out why the redemption was refused, from the record as it stood.
@@ -105,6 +116,7 @@ async fn explain_refusal(
         refresh,
         redemption,
         lifetimes,
+        public_client,
     } = refusal;
     if !grant.code_hash.matches(&code.hash) {
         return Err(invalid_code());
@@ -126,6 +138,13 @@ async fn explain_refusal(
         // shared log) must not be able to revoke the grant of the client it was issued to,
         // nor learn anything about the code.
         return Err(invalid_code());
+    }
+    if grant.redeemed_at.is_some() && public_client && !proves_the_code(grant, redemption) {
+        // Anyone can name a public client: a replay without the code's verifier proves no
+        // more than knowing the code (a leaked redirect), so it must not log the user out.
+        return Err(OAuthError::invalid_grant(
+            "the authorization code was already used",
+        ));
     }
     if grant.redeemed_at.is_some() {
         // RFC 6749 §4.1.2: a second use of a code by its own client revokes what the first use

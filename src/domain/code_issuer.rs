@@ -3,6 +3,7 @@
 
 use super::model::{Client, GrantRecord, GrantType};
 use super::pkce::{valid_challenge, CodeChallenge};
+use super::redirect_uri::redirect_matches;
 use super::scope::Scope;
 use crate::crypto::grant_token::{GrantId, GrantToken, TokenKeys, TokenKind};
 use crate::crypto::secret::Secret;
@@ -161,17 +162,26 @@ fn check_request(client: &Client, request: &CodeRequest) -> Result<(), IssueCode
     if too_long {
         return Err(IssueCodeError::TooLong);
     }
-    if let Some(uri) = &request.redirect_uri {
-        if !client.redirect_uris.contains(uri) {
+    match &request.redirect_uri {
+        Some(uri)
+            if !client
+                .redirect_uris
+                .iter()
+                .any(|r| redirect_matches(r, uri)) =>
+        {
             return Err(IssueCodeError::RedirectUriNotRegistered);
         }
+        Some(_) => {}
+        // A public client's code goes only to a URI it registered, named in the request.
+        None if client.public => return Err(IssueCodeError::RedirectUriNotRegistered),
+        None => {}
     }
     if let Some(challenge) = &request.challenge {
         if !valid_challenge(&challenge.value) {
             return Err(IssueCodeError::MalformedChallenge);
         }
     }
-    if !client.pkce.allows(request.challenge.as_ref()) {
+    if !client.pkce_policy().allows(request.challenge.as_ref()) {
         return Err(IssueCodeError::ChallengeNotAllowed);
     }
     Ok(())

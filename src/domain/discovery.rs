@@ -16,17 +16,26 @@ pub const INTERNAL_CODES_PATH: &str = "/internal/codes";
 pub const METADATA_PATH: &str = "/.well-known/oauth-authorization-server";
 
 /// The RFC 8414 metadata document.
-/// `client_credentials` lists that grant type, when the service serves it.
-pub fn metadata(
-    issuer: &str,
-    scopes_supported: Option<&[String]>,
-    client_credentials: bool,
-) -> String {
+/// What the service serves beyond the API document's grants and client secrets.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Served {
+    pub client_credentials: bool,
+    pub public_clients: bool,
+}
+
+/// The grant types and authentication methods are listed only where the service serves them.
+pub fn metadata(issuer: &str, scopes_supported: Option<&[String]>, served: Served) -> String {
     let mut grant_types = vec!["authorization_code", "refresh_token"];
-    if client_credentials {
+    if served.client_credentials {
         grant_types.push("client_credentials");
     }
-    let client_auth = ["client_secret_post", "client_secret_basic"];
+    let client_auth = vec!["client_secret_post", "client_secret_basic"];
+    // RFC 8414 §2: a public client authenticates with "none" (its client_id alone); the token
+    // and revocation endpoints accept it, introspection never.
+    let mut token_auth = client_auth.clone();
+    if served.public_clients {
+        token_auth.push("none");
+    }
     let mut document = json!({
         "issuer": issuer,
         "token_endpoint": format!("{issuer}{TOKEN_PATH}"),
@@ -37,8 +46,8 @@ pub fn metadata(
         // Codes are issued by the platform's consent page (the authorization endpoint lives
         // there); this service redeems them.
         "response_types_supported": ["code"],
-        "token_endpoint_auth_methods_supported": client_auth,
-        "revocation_endpoint_auth_methods_supported": client_auth,
+        "token_endpoint_auth_methods_supported": token_auth,
+        "revocation_endpoint_auth_methods_supported": token_auth,
         "introspection_endpoint_auth_methods_supported": client_auth,
         "code_challenge_methods_supported": ["S256", "plain"],
     });

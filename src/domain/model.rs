@@ -86,8 +86,12 @@ pub struct ClientLifetimes {
 pub struct Client {
     pub id: String,
     pub name: String,
-    /// The current secret (the newest).
+    /// The current secret (the newest). A public client's is random and never consulted.
     pub secret_hash: SecretHash,
+    /// A native or browser app (`token_endpoint_auth_method` `none`, RFC 8252): it holds no
+    /// secret and sends its `client_id` alone, which proves nothing; its codes need an S256
+    /// challenge.
+    pub public: bool,
     /// During a rotation, the one before it: at most two secrets at once.
     pub previous_secret: Option<PreviousSecret>,
     pub scope: Scope,
@@ -105,6 +109,16 @@ pub struct Client {
 impl Client {
     pub fn may_use(&self, grant_type: GrantType) -> bool {
         self.grant_types.contains(&grant_type)
+    }
+
+    /// What the client's codes must carry: an S256 challenge for every public client,
+    /// whatever it was registered with (the verifier is all that ties its code to it).
+    pub fn pkce_policy(&self) -> PkcePolicy {
+        if self.public {
+            PkcePolicy::S256
+        } else {
+            self.pkce
+        }
     }
 
     /// Whether `presented` is one of the client's live secrets. Both hashes are always compared,

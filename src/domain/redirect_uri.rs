@@ -1,4 +1,5 @@
-//! Which redirect URIs a client may register (RFC 6749 §3.1.2, RFC 8252 §7.3, RFC 9700 §2.1).
+//! Which redirect URIs a client may register (RFC 6749 §3.1.2, RFC 8252 §7, RFC 9700 §2.1), and
+//! which requested URI matches a registered one.
 //!
 //! An absolute `https` URI, or plain `http` only to the loopback interface. The authority is
 //! split off and checked as a whole, never by prefix: `http://localhost.evil.example/` and
@@ -39,6 +40,52 @@ pub fn is_registrable(uri: &str) -> bool {
     }
 }
 
+/// What a native app (a public client) may register besides: a private-use URI scheme named by
+/// a reversed domain (RFC 8252 §7.1: `com.example.app:/oauth2redirect`), with one slash after
+/// the colon, no authority, no fragment.
+pub fn is_registrable_native(uri: &str) -> bool {
+    if is_registrable(uri) {
+        return true;
+    }
+    if uri.len() > MAX_REDIRECT_URI
+        || uri.contains('#')
+        || !uri.bytes().all(|b| b.is_ascii_graphic())
+    {
+        return false;
+    }
+    let Some((scheme, rest)) = uri.split_once(':') else {
+        return false;
+    };
+    let scheme_ok = scheme.starts_with(|c: char| c.is_ascii_lowercase())
+        && scheme.contains('.')
+        && scheme
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"+.-".contains(&b))
+        && !matches!(scheme, "http" | "https");
+    scheme_ok && rest.starts_with('/') && !rest.starts_with("//")
+}
+
+/// Whether a requested redirect URI is the registered one: the same text, except that a
+/// loopback IP redirect matches on any port (RFC 8252 §7.3: a native app listens on whatever
+/// port the system gives it at the time).
+pub fn redirect_matches(registered: &str, requested: &str) -> bool {
+    registered == requested
+        || matches!(
+            (loopback_without_port(registered), loopback_without_port(requested)),
+            (Some(a), Some(b)) if a == b
+        )
+}
+
+/// `http://127.0.0.1:PORT/path` or `http://[::1]:PORT/path` without its port (host and the rest
+/// kept), if the URI is one; `localhost` is not an IP literal and keeps its exact match.
+fn loopback_without_port(uri: &str) -> Option<(&str, &str)> {
+    let rest = uri.strip_prefix("http://")?;
+    let split = rest.find(['/', '?']).unwrap_or(rest.len());
+    let (authority, path) = rest.split_at(split);
+    let (host, _) = split_port(authority)?;
+    matches!(host, "127.0.0.1" | "[::1]").then_some((host, path))
+}
+
 /// Splits `host[:port]`; `None` if the port is not a number from 0 to 65535 or the host is
 /// empty.
 fn split_port(authority: &str) -> Option<(&str, Option<u16>)> {
@@ -72,7 +119,65 @@ fn is_host_name(host: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::is_registrable;
+    use super::{is_registrable, is_registrable_native, redirect_matches};
+
+    #[test]
+    fn native_apps_register_private_use_schemes() {
+        for uri in [
+            "com.example.app:/oauth2redirect",
+            "com.example.app:/",
+            "app.chat-1:/cb",
+        ] {
+            assert!(is_registrable_native(uri), "{uri}");
+            assert!(!is_registrable(uri), "{uri}: for native apps only");
+        }
+        for uri in [
+            "com.example.app://cb",
+            "myapp:/cb",
+            "Com.Example:/cb",
+            "com.example.app:cb",
+            "com.example.app:/cb#x",
+            "javascript.x:/alert(1)x y",
+            "http:/cb",
+        ] {
+            assert!(!is_registrable_native(uri), "{uri}");
+        }
+        assert!(is_registrable_native("https://app.example/cb"));
+    }
+
+    #[test]
+    fn loopback_ip_redirects_match_on_any_port() {
+        let registered = "http://127.0.0.1/callback";
+        assert!(redirect_matches(
+            registered,
+            "http://127.0.0.1:51234/callback"
+        ));
+        assert!(redirect_matches(registered, registered));
+        assert!(redirect_matches(
+            "http://[::1]:8080/cb",
+            "http://[::1]:9/cb"
+        ));
+        for other in [
+            "http://127.0.0.1:51234/other",
+            "http://127.0.0.1:51234/callback?x=1",
+            "http://127.0.0.2:51234/callback",
+            "http://[::1]:51234/callback",
+            "https://127.0.0.1:51234/callback",
+            "http://127.0.0.1.evil.example:80/callback",
+            "http://127.0.0.1@evil.example/callback",
+        ] {
+            assert!(!redirect_matches(registered, other), "{other}");
+        }
+        // localhost (a name, not an IP literal) and https URIs match exactly.
+        assert!(!redirect_matches(
+            "http://localhost/cb",
+            "http://localhost:8080/cb"
+        ));
+        assert!(!redirect_matches(
+            "https://app.example/cb",
+            "https://app.example:444/cb"
+        ));
+    }
 
     #[test]
     fn https_and_loopback_http_are_registrable() {

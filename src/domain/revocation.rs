@@ -14,7 +14,6 @@
 //! Operators (`tokenctl grants revoke`) and the service's own verdicts (reuse detection, code
 //! replay) go through the same step, `revoke_grant`, with no client condition.
 
-use super::client_auth::authenticate;
 use super::error::{ErrorCode, OAuthError};
 use super::port::{GrantStore, Rejected, Revocation, StoreError};
 use super::service::{Event, Report, TokenActionRequest, TokenService};
@@ -50,12 +49,7 @@ pub async fn revoke(
     report: &mut Report,
 ) -> Result<(), OAuthError> {
     report.client_id = request.client.as_ref().map(|c| c.id.clone());
-    let client = authenticate(
-        service.clients.as_ref(),
-        request.client.as_ref(),
-        service.clock.now(),
-    )
-    .await?;
+    let client = service.authenticate(request.client.as_ref()).await?;
     let token = request
         .token
         .as_ref()

@@ -7,7 +7,7 @@ use super::error::OAuthError;
 use super::internal_callers::InternalCallers;
 use super::key_ring::KeyRing;
 use super::live_keys::LiveKeys;
-use super::model::{ClientLifetimes, GrantRecord, GrantType};
+use super::model::{Client, ClientLifetimes, GrantRecord, GrantType};
 use super::{authorization_code, client_credentials, refresh};
 use crate::clock::Clock;
 use crate::crypto::grant_token::{GrantId, TokenKeys};
@@ -58,11 +58,12 @@ impl Default for Lifetimes {
     }
 }
 
-/// Client credentials as the HTTP adapter found them.
+/// Client credentials as the HTTP adapter found them: an id, and a secret unless the client
+/// sent its id alone (a public client).
 #[derive(Debug)]
 pub struct ClientCredentials {
     pub id: String,
-    pub secret: Secret,
+    pub secret: Option<Secret>,
     pub method: AuthMethod,
 }
 
@@ -161,6 +162,8 @@ pub struct TokenService {
     pub(crate) internal_callers: InternalCallers,
     /// Whether `grant_type=client_credentials` is served (off until configured).
     pub(crate) client_credentials: bool,
+    /// Whether public clients (no secret) are served (off until configured).
+    pub(crate) public_clients: bool,
     pub(crate) scopes_supported: Option<Vec<String>>,
 }
 
@@ -204,10 +207,11 @@ impl TokenService {
             keys,
             issuer: issuer.to_owned(),
             lifetimes,
-            metadata: super::discovery::metadata(issuer, None, false),
+            metadata: super::discovery::metadata(issuer, None, Default::default()),
             emit_metrics: false,
             internal_callers: InternalCallers::default(),
             client_credentials: false,
+            public_clients: false,
             scopes_supported: None,
         }
     }
@@ -227,12 +231,37 @@ impl TokenService {
         self
     }
 
+    /// Serves public clients (native and browser apps, RFC 8252): `client_id` alone
+    /// authenticates a client registered as public, and the metadata lists the method `none`.
+    pub fn with_public_clients(mut self) -> Self {
+        self.public_clients = true;
+        self.rebuild_metadata();
+        self
+    }
+
     fn rebuild_metadata(&mut self) {
         self.metadata = super::discovery::metadata(
             &self.issuer,
             self.scopes_supported.as_deref(),
-            self.client_credentials,
+            super::discovery::Served {
+                client_credentials: self.client_credentials,
+                public_clients: self.public_clients,
+            },
         );
+    }
+
+    /// Authenticates the request's client (`client_auth`), public clients only where served.
+    pub(crate) async fn authenticate(
+        &self,
+        credentials: Option<&ClientCredentials>,
+    ) -> Result<Client, OAuthError> {
+        authenticate(
+            self.clients.as_ref(),
+            credentials,
+            self.clock.now(),
+            self.public_clients,
+        )
+        .await
     }
 
     /// The metadata document (RFC 8414), built at cold start.
@@ -313,12 +342,7 @@ impl TokenService {
         };
         report.grant_type = Some(grant_type);
         report.client_id = request.client.as_ref().map(|c| c.id.clone());
-        let client = authenticate(
-            self.clients.as_ref(),
-            request.client.as_ref(),
-            self.clock.now(),
-        )
-        .await?;
+        let client = self.authenticate(request.client.as_ref()).await?;
         if !client.may_use(grant_type) {
             return Err(OAuthError::new(
                 super::error::ErrorCode::UnauthorizedClient,

@@ -105,7 +105,7 @@ pub fn decode(headers: &HeaderMap, body: &[u8]) -> Result<Form, OAuthError> {
         (Some(credentials), None, None) => Some(credentials),
         (None, Some(id), secret) => Some(ClientCredentials {
             id,
-            secret: Secret::new(secret.unwrap_or_default()),
+            secret: secret.map(Secret::new),
             method: AuthMethod::Body,
         }),
         (None, None, _) => None,
@@ -146,7 +146,7 @@ fn basic_credentials(headers: &HeaderMap) -> Result<Option<ClientCredentials>, O
     }
     Ok(Some(ClientCredentials {
         id,
-        secret: Secret::new(secret),
+        secret: Some(Secret::new(secret)),
         method: AuthMethod::Basic,
     }))
 }

@@ -14,7 +14,7 @@ use crate::domain::code_issuer::{issue_code, CodeRequest, IssueCodeError};
 use crate::domain::model::{Client, ClientLifetimes, GrantType, SecretHash};
 use crate::domain::pkce::{ChallengeMethod, CodeChallenge, PkcePolicy};
 use crate::domain::port::{ClientRegistry, ClientStore, StoreError};
-use crate::domain::redirect_uri::is_registrable;
+use crate::domain::redirect_uri::{is_registrable, is_registrable_native};
 use crate::domain::revocation::revoke_grant;
 use crate::domain::scope::Scope;
 use crate::store::dynamodb::admin::{GrantsOf, SecretRotation};
@@ -78,6 +78,12 @@ enum ClientsCommand {
         /// against it).
         #[arg(long, default_value = "s256")]
         pkce: String,
+        /// A native or browser app (RFC 8252): no secret, codes only with an S256 challenge,
+        /// redirect URIs may use a private-use scheme (com.example.app:/cb), and its grants
+        /// live shorter by default (refresh idle 7 days, absolute 30; `set-lifetimes` changes
+        /// them).
+        #[arg(long, conflicts_with = "introspect")]
+        public: bool,
     },
     /// Give an app a new secret; prints it. The old one keeps working beside it until
     /// `retire-secret` (or --old-expires-in), so the app can switch without downtime. Refused
@@ -217,6 +223,15 @@ impl From<StoreError> for CtlError {
     }
 }
 
+/// A public client's own lifetimes at registration: its refresh tokens are bearer tokens in an
+/// app on a device until DPoP binds them, so its grants end sooner than the server's.
+const PUBLIC_CLIENT_LIFETIMES: ClientLifetimes = ClientLifetimes {
+    access_token: None,
+    refresh_idle: Some(7 * 86_400),
+    refresh_absolute: Some(30 * 86_400),
+    grace: None,
+};
+
 fn bad(message: impl Into<String>) -> CtlError {
     CtlError::BadInput(message.into())
 }
@@ -319,9 +334,15 @@ async fn clients(
             grant_types,
             introspect,
             pkce,
+            public,
         } => {
             let pkce = PkcePolicy::parse(&pkce)
                 .ok_or_else(|| bad("--pkce must be s256, optional or plain"))?;
+            if public && pkce != PkcePolicy::S256 {
+                return Err(bad(
+                    "a public client's codes need an S256 challenge: no --pkce",
+                ));
+            }
             let grant_types = if grant_types.is_empty() && introspect {
                 // A resource server: it introspects, and redeems no code.
                 vec![]
@@ -338,10 +359,21 @@ async fn clients(
                     })
                     .collect::<Result<_, _>>()?
             };
-            if !redirect_uris.iter().all(|u| is_registrable(u)) {
+            if public && grant_types.contains(&GrantType::ClientCredentials) {
+                return Err(bad(
+                    "a public client holds no secret to get tokens for itself",
+                ));
+            }
+            let registrable = if public {
+                is_registrable_native
+            } else {
+                is_registrable
+            };
+            if !redirect_uris.iter().all(|u| registrable(u)) {
                 return Err(bad(
                     "--redirect-uri must be https, or http to localhost, 127.0.0.1 or [::1]; \
-                     no fragment or user information; at most 256 characters",
+                     no fragment or user information; at most 256 characters (a --public app \
+                     may also use a private-use scheme such as com.example.app:/cb)",
                 ));
             }
             let secret = new_secret();
@@ -356,10 +388,19 @@ async fn clients(
                 may_introspect: introspect,
                 pkce,
                 previous_secret: None,
-                lifetimes: ClientLifetimes::default(),
+                public,
+                lifetimes: if public {
+                    PUBLIC_CLIENT_LIFETIMES
+                } else {
+                    ClientLifetimes::default()
+                },
                 created_at: SystemClock.now(),
             };
             store.put_client(&client).await?;
+            if public {
+                out.public_client_created(&client);
+                return Ok(());
+            }
             out.client_created(&client, &secret);
         }
         ClientsCommand::RotateSecret {

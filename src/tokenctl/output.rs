@@ -42,6 +42,12 @@ impl Output {
         self.emit(&plain, value);
     }
 
+    /// A public client has no secret to show.
+    pub fn public_client_created(&self, client: &Client) {
+        let plain = format!("client_id:     {}\n(a public client: no secret)", client.id);
+        self.emit(&plain, client_json(client));
+    }
+
     pub fn clients(&self, clients: &[Client]) {
         if self.json {
             println!(
@@ -128,10 +134,11 @@ fn client_json(c: &Client) -> Value {
         "redirect_uris": c.redirect_uris,
         "grant_types": c.grant_types.iter().map(|g| g.as_str()).collect::<Vec<_>>(),
         "introspect": c.may_introspect,
-        "pkce": c.pkce.as_str(),
+        "pkce": c.pkce_policy().as_str(),
+        "token_endpoint_auth_method": if c.public { "none" } else { "client_secret_basic" },
         // Which secrets exist and when each ends; never a secret or its hash.
         "secrets": {
-            "current": true,
+            "current": !c.public,
             "previous": c.previous_secret.map(|p| json!({
                 "expires_at": p.expires_at,
             })),

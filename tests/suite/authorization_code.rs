@@ -177,6 +177,15 @@ pub async fn pkce_failures_are_refused_without_consuming_the_code(backend: &impl
     redeem_with(&h, &code, &[("code_verifier", VERIFIER)])
         .await
         .assert_ok();
+    // The same with a redirect URI: the right one does not hide the missing verifier.
+    let code = h
+        .code_with(CLIENT_ID, "chat_read", Some(REDIRECT_URI), s256())
+        .await;
+    redeem_with(&h, &code, &[("redirect_uri", REDIRECT_URI)])
+        .await
+        .assert_error(400, "invalid_request");
+    let with_verifier = [("redirect_uri", REDIRECT_URI), ("code_verifier", VERIFIER)];
+    redeem_with(&h, &code, &with_verifier).await.assert_ok();
 }
 
 pub async fn a_verifier_for_a_code_without_challenge_is_refused(backend: &impl Backend) {

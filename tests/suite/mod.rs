@@ -6,6 +6,7 @@ pub mod authorization_code;
 pub mod discovery;
 pub mod internal_codes;
 pub mod introspection;
+pub mod public_clients;
 pub mod refresh;
 pub mod requests;
 pub mod revocation;
@@ -74,6 +75,13 @@ macro_rules! all_tests {
             apps::a_client_token_cannot_be_revoked_and_says_so,
             apps::both_secrets_work_during_a_rotation_and_the_old_one_ends,
             apps::a_clients_own_lifetimes_shorten_the_servers,
+            public_clients::a_public_client_redeems_and_refreshes_with_its_id_alone,
+            public_clients::each_client_authenticates_only_the_way_it_is_registered,
+            public_clients::public_clients_are_refused_where_not_served,
+            public_clients::a_public_clients_codes_need_an_s256_challenge,
+            public_clients::native_redirect_uris_work_as_rfc_8252_says,
+            public_clients::a_public_clients_id_proves_nothing,
+            public_clients::a_public_client_revokes_with_its_id_alone,
             revocation::revoking_a_refresh_token_revokes_its_grant,
             revocation::an_older_refresh_token_of_the_grant_revokes_it,
             revocation::revoking_an_access_token_revokes_its_grant,

@@ -34,6 +34,10 @@ pub const OTHER_SECRET: &str = "other-secret";
 pub const REDIRECT_URI: &str = "https://app.example/callback";
 pub const USER_ID: &str = "8836257";
 /// An API server registered to introspect tokens (and for nothing else).
+/// A native app registered as a public client (`with_public_clients`).
+pub const PUBLIC_ID: &str = "native-app";
+pub const LOOPBACK_REDIRECT_URI: &str = "http://127.0.0.1/callback";
+pub const PRIVATE_USE_REDIRECT_URI: &str = "com.example.app:/callback";
 /// A backend registered for the client credentials grant only (`with_client_credentials`).
 pub const BACKEND_ID: &str = "backend-1";
 pub const BACKEND_SECRET: &str = "backend-secret";
@@ -65,6 +69,13 @@ pub trait Backend: Send + Sync {
         -> impl Future<Output = (Arc<dyn ClientRegistry>, Arc<dyn GrantStore>)> + Send;
 }
 
+/// What a harness's service serves beyond the API document.
+#[derive(Clone, Copy, Default)]
+pub struct Served {
+    pub client_credentials: bool,
+    pub public_clients: bool,
+}
+
 pub struct Harness {
     pub service: Arc<TokenService>,
     pub clock: Arc<ManualClock>,
@@ -78,7 +89,35 @@ pub struct Harness {
 
 impl Harness {
     pub async fn new(backend: &impl Backend, lifetimes: Lifetimes) -> Self {
-        Self::build(backend, lifetimes, false).await
+        Self::build(backend, lifetimes, Served::default()).await
+    }
+
+    /// The standard harness serving public clients, with `PUBLIC_ID` registered as one: its
+    /// redirect URIs the suite's, a loopback one and a private-use scheme.
+    pub async fn with_public_clients(backend: &impl Backend) -> Self {
+        let served = Served {
+            public_clients: true,
+            ..Served::default()
+        };
+        let harness = Self::build(backend, Lifetimes::default(), served).await;
+        harness.put(&harness.public_record()).await;
+        harness
+    }
+
+    /// The public app's record, as registered.
+    pub fn public_record(&self) -> Client {
+        let grant_types = [GrantType::AuthorizationCode, GrantType::RefreshToken];
+        Client {
+            public: true,
+            redirect_uris: vec![
+                REDIRECT_URI.into(),
+                LOOPBACK_REDIRECT_URI.into(),
+                PRIVATE_USE_REDIRECT_URI.into(),
+            ],
+            // What it is registered with does not matter: a public client's codes need S256.
+            pkce: PkcePolicy::Plain,
+            ..client(PUBLIC_ID, "never-used", true, &grant_types, self.start)
+        }
     }
 
     /// The standard harness with the client credentials grant served, and `BACKEND_ID`
@@ -89,7 +128,11 @@ impl Harness {
 
     /// The same with these server lifetimes.
     pub async fn with_client_credentials_for(backend: &impl Backend, lifetimes: Lifetimes) -> Self {
-        let harness = Self::build(backend, lifetimes, true).await;
+        let served = Served {
+            client_credentials: true,
+            ..Served::default()
+        };
+        let harness = Self::build(backend, lifetimes, served).await;
         harness
             .register_with(
                 BACKEND_ID,
@@ -101,7 +144,7 @@ impl Harness {
         harness
     }
 
-    async fn build(backend: &impl Backend, lifetimes: Lifetimes, client_credentials: bool) -> Self {
+    async fn build(backend: &impl Backend, lifetimes: Lifetimes, served: Served) -> Self {
         let (clients, grants) = backend.stores().await;
         let start = chatroom_token::clock::SystemClock.now();
         let clock = Arc::new(ManualClock::new(start));
@@ -115,8 +158,13 @@ impl Harness {
             lifetimes,
         )
         .with_internal_callers(InternalCallers::parse(INTERNAL_API_ID, CONSENT_ROLE).unwrap());
-        let service = if client_credentials {
+        let service = if served.client_credentials {
             service.with_client_credentials()
+        } else {
+            service
+        };
+        let service = if served.public_clients {
+            service.with_public_clients()
         } else {
             service
         };
@@ -358,6 +406,7 @@ pub fn client(id: &str, secret: &str, enabled: bool, grant_types: &[GrantType], 
         // Registrations that refuse them are made where that is tested.
         pkce: PkcePolicy::Plain,
         previous_secret: None,
+        public: false,
         lifetimes: Default::default(),
         created_at: at,
     }

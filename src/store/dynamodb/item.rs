@@ -157,6 +157,8 @@ pub fn grant_from_item(item: &Item) -> Result<GrantRecord, BadItem> {
     })
 }
 
+/// `none` for a public client (RFC 7591's `token_endpoint_auth_method`); absent otherwise.
+pub const AUTH_METHOD: &str = "auth_method";
 /// The secret before the last rotation (absent when there is none), and when it stops working
 /// (absent: when it is retired).
 pub const PREVIOUS_SECRET: &str = "previous_secret_hash";
@@ -191,6 +193,10 @@ pub fn client_to_item(c: &Client) -> Item {
     // Absent means the default (S256 required): items stay as they were for most clients.
     if c.pkce != PkcePolicy::default() {
         item.insert("pkce".to_owned(), s(c.pkce.as_str()));
+    }
+    // Absent for a confidential client (a secret), as on every record written before.
+    if c.public {
+        item.insert(AUTH_METHOD.to_owned(), s("none"));
     }
     if let Some(previous) = &c.previous_secret {
         item.insert(PREVIOUS_SECRET.to_owned(), b(&previous.hash.0));
@@ -253,6 +259,11 @@ pub fn client_from_item(item: &Item) -> Result<Client, BadItem> {
             expires_at: opt_n(item, PREVIOUS_SECRET_EXPIRES)?,
         }),
     };
+    let public = match item.get(AUTH_METHOD) {
+        None => false,
+        Some(AttributeValue::S(method)) if method == "none" => true,
+        _ => return Err(BadItem(AUTH_METHOD)),
+    };
     let lifetimes = ClientLifetimes {
         access_token: opt_n(item, ACCESS_TOKEN_TTL)?,
         refresh_idle: opt_n(item, REFRESH_IDLE_TTL)?,
@@ -270,6 +281,7 @@ pub fn client_from_item(item: &Item) -> Result<Client, BadItem> {
         name: get_s(item, "name")?,
         secret_hash,
         previous_secret,
+        public,
         scope: Scope::from_tokens(get_set(item, "scopes")?),
         redirect_uris,
         grant_types,
