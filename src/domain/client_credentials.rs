@@ -8,7 +8,6 @@
 //! or loses the grant type (`introspection`).
 
 use super::access_token::Holder;
-use super::code_issuer::MAX_SCOPE;
 use super::error::OAuthError;
 use super::model::Client;
 use super::scope::Scope;
@@ -31,13 +30,9 @@ pub fn issue(
 /// when none is asked for (§4.4.2, §3.3). A token with no scope at all is refused: it would
 /// grant nothing.
 pub fn granted_scope(client: &Client, requested: Option<&str>) -> Result<Scope, OAuthError> {
+    // No length bound of its own: nothing is stored, and the body's bound limits the parse.
     let scope = match requested {
         None => client.scope.clone(),
-        Some(text) if text.len() > MAX_SCOPE => {
-            return Err(OAuthError::invalid_scope(
-                "scope exceeds the client's scope",
-            ))
-        }
         Some(text) => Scope::parse(text).ok_or(OAuthError::invalid_scope("scope is malformed"))?,
     };
     if !scope.is_subset_of(&client.scope) {
