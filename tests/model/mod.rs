@@ -55,12 +55,14 @@ pub fn lifetimes(caller: Caller) -> Lifetimes {
 pub const CLIENT_SCOPE: &[&str] = &["chat_read", "chat_write", "user_info_read"];
 
 /// Who calls: two apps registered for both grants (the other with shorter lifetimes of its
-/// own), a backend registered for client credentials only, and a resource server that may only
+/// own), a native app registered as a public client (no secret: its `client_id` alone), a
+/// backend registered for client credentials only, and a resource server that may only
 /// introspect.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Caller {
     App,
     OtherApp,
+    NativeApp,
     Backend,
     ResourceServer,
 }
@@ -217,6 +219,7 @@ pub struct Model {
     pub app_enabled: bool,
     pub other_app_enabled: bool,
     pub backend_enabled: bool,
+    pub native_enabled: bool,
     pub grants: Vec<Grant>,
 }
 
@@ -227,6 +230,7 @@ impl Model {
             app_enabled: true,
             other_app_enabled: true,
             backend_enabled: true,
+            native_enabled: true,
             grants: Vec::new(),
         }
     }
@@ -236,6 +240,7 @@ impl Model {
             Caller::App => self.app_enabled,
             Caller::OtherApp => self.other_app_enabled,
             Caller::Backend => self.backend_enabled,
+            Caller::NativeApp => self.native_enabled,
             Caller::ResourceServer => true,
         }
     }
@@ -245,6 +250,7 @@ impl Model {
             Caller::App => self.app_enabled = enabled,
             Caller::OtherApp => self.other_app_enabled = enabled,
             Caller::Backend => self.backend_enabled = enabled,
+            Caller::NativeApp => self.native_enabled = enabled,
             Caller::ResourceServer => {}
         }
     }
@@ -253,9 +259,10 @@ impl Model {
         self.now += seconds;
     }
 
-    /// The consent page issues a code (a client read and a put).
+    /// The consent page issues a code (a client read and a put). A public client's code needs
+    /// an S256 challenge.
     pub fn issue_code(&mut self, client: Caller, scope: Vec<&'static str>, pkce: bool) -> Step {
-        if !self.enabled(client) {
+        if !self.enabled(client) || (client == Caller::NativeApp && !pkce) {
             return Step {
                 answer: Answer::CodeRefused,
                 requests: 1,
@@ -322,6 +329,13 @@ impl Model {
         }
         // Refused: why, in order of precedence.
         let error = if grant.revoked || grant.client != caller {
+            ErrorCode::InvalidGrant
+        } else if grant.redeemed_at.is_some()
+            && grant.client == Caller::NativeApp
+            && !(grant.pkce && verifier == Verifier::Right)
+        {
+            // Anyone can name a public client: a replay without the code's verifier proves
+            // nothing and revokes nothing.
             ErrorCode::InvalidGrant
         } else if grant.redeemed_at.is_some() {
             // A replay by the code's own client revokes what the first redemption started.

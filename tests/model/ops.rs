@@ -117,13 +117,18 @@ pub fn advances() -> impl Strategy<Value = i64> {
 }
 
 fn app() -> impl Strategy<Value = Caller> {
-    prop_oneof![4 => Just(Caller::App), 1 => Just(Caller::OtherApp)]
+    prop_oneof![
+        4 => Just(Caller::App),
+        1 => Just(Caller::OtherApp),
+        1 => Just(Caller::NativeApp),
+    ]
 }
 
 pub fn caller() -> impl Strategy<Value = Caller> {
     prop_oneof![
         12 => Just(Caller::App),
         2 => Just(Caller::OtherApp),
+        3 => Just(Caller::NativeApp),
         1 => Just(Caller::Backend),
         1 => Just(Caller::ResourceServer),
     ]
@@ -136,7 +141,12 @@ fn client_token_caller() -> impl Strategy<Value = Caller> {
 
 /// A client that an operator may disable: either app or the backend.
 fn registered() -> impl Strategy<Value = Caller> {
-    prop_oneof![3 => Just(Caller::App), 1 => Just(Caller::OtherApp), 2 => Just(Caller::Backend)]
+    prop_oneof![
+        3 => Just(Caller::App),
+        1 => Just(Caller::OtherApp),
+        1 => Just(Caller::NativeApp),
+        2 => Just(Caller::Backend),
+    ]
 }
 
 /// Mostly the resource server, sometimes an app (which may not introspect).
@@ -238,14 +248,19 @@ pub fn op() -> impl Strategy<Value = Op> {
 
 /// A code issued to the app (with an S256 challenge) and redeemed: a live grant.
 pub fn new_grant() -> Vec<Op> {
+    new_grant_of(Caller::App)
+}
+
+/// A code issued to `client` (with an S256 challenge) and redeemed by it.
+pub fn new_grant_of(client: Caller) -> Vec<Op> {
     vec![
         Op::IssueCode {
-            client: Caller::App,
+            client,
             narrow: false,
             pkce: true,
         },
         Op::Redeem {
-            caller: Caller::App,
+            caller: client,
             code: Pick {
                 kind: Kind::Code,
                 choice: Choice::Recent(0),
@@ -259,8 +274,9 @@ pub fn new_grant() -> Vec<Op> {
 
 /// A history: a new grant first (most histories are about a live grant), then random steps.
 pub fn history(max_steps: usize) -> impl Strategy<Value = Vec<Op>> {
-    prop::collection::vec(op(), 1..=max_steps).prop_map(|steps| {
-        let mut history = new_grant();
+    let first = prop_oneof![3 => Just(Caller::App), 1 => Just(Caller::NativeApp)];
+    (first, prop::collection::vec(op(), 1..=max_steps)).prop_map(|(first, steps)| {
+        let mut history = new_grant_of(first);
         history.extend(steps);
         history
     })

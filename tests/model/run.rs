@@ -100,6 +100,8 @@ pub fn credentials(caller: Caller) -> (&'static str, &'static str) {
         Caller::App => (CLIENT_ID, CLIENT_SECRET),
         Caller::OtherApp => (OTHER_CLIENT_ID, OTHER_SECRET),
         Caller::Backend => (BACKEND_ID, BACKEND_SECRET),
+        // A public client has no secret: it sends its id alone.
+        Caller::NativeApp => (PUBLIC_ID, ""),
         Caller::ResourceServer => (RESOURCE_SERVER_ID, RESOURCE_SERVER_SECRET),
     }
 }
@@ -112,8 +114,10 @@ fn registration(caller: Caller, enabled: bool, at: i64) -> Client {
         _ => vec![GrantType::AuthorizationCode, GrantType::RefreshToken],
     };
     let mut registered = client(id, secret, enabled, &grant_types, at);
-    if caller == Caller::OtherApp {
-        registered.lifetimes = OTHER_APP_OWN;
+    match caller {
+        Caller::OtherApp => registered.lifetimes = OTHER_APP_OWN,
+        Caller::NativeApp => registered.public = true,
+        _ => {}
     }
     registered
 }
@@ -184,8 +188,14 @@ pub struct World<'b, B: ModelBackend> {
 
 impl<'b, B: ModelBackend> World<'b, B> {
     pub async fn new(backend: &'b B) -> Self {
-        let h = Harness::with_client_credentials_for(backend, LIFETIMES).await;
-        h.put(&registration(Caller::OtherApp, true, h.start)).await;
+        let served = Served {
+            client_credentials: true,
+            public_clients: true,
+        };
+        let h = Harness::serving(backend, LIFETIMES, served).await;
+        for caller in [Caller::OtherApp, Caller::NativeApp, Caller::Backend] {
+            h.put(&registration(caller, true, h.start)).await;
+        }
         let model = Model::new(h.clock.now());
         Self {
             backend,
@@ -267,7 +277,10 @@ impl<'b, B: ModelBackend> World<'b, B> {
                 });
                 Ok(())
             }
-            (Answer::CodeRefused, Err(IssueCodeError::ClientDisabled)) => Ok(()),
+            (
+                Answer::CodeRefused,
+                Err(IssueCodeError::ClientDisabled | IssueCodeError::ChallengeNotAllowed),
+            ) => Ok(()),
             (expected, issued) => Err(format!(
                 "issuing a code: expected {expected:?}, got {:?}",
                 issued.map(|i| i.grant_id)
@@ -279,10 +292,11 @@ impl<'b, B: ModelBackend> World<'b, B> {
     pub fn prepare(&self, op: &Op) -> Option<Prepared> {
         let client = |caller: Caller| {
             let (id, secret) = credentials(caller);
-            vec![
-                ("client_id", id.to_owned()),
-                ("client_secret", secret.to_owned()),
-            ]
+            let mut params = vec![("client_id", id.to_owned())];
+            if !secret.is_empty() {
+                params.push(("client_secret", secret.to_owned()));
+            }
+            params
         };
         let prepared = match op {
             Op::Redeem {

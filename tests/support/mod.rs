@@ -144,6 +144,11 @@ impl Harness {
         harness
     }
 
+    /// A harness whose service serves `served`, with the standard registrations only.
+    pub async fn serving(backend: &impl Backend, lifetimes: Lifetimes, served: Served) -> Self {
+        Self::build(backend, lifetimes, served).await
+    }
+
     async fn build(backend: &impl Backend, lifetimes: Lifetimes, served: Served) -> Self {
         let (clients, grants) = backend.stores().await;
         let start = chatroom_token::clock::SystemClock.now();
