@@ -169,3 +169,55 @@ impl GrantRecord {
         self.redeemed_at.is_some() && self.revoked_at.is_none()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The wire and store names of the grant types (`grant_type`, the client item's
+    /// `grant_types`, the log line) read back as themselves.
+    #[test]
+    fn grant_type_names_round_trip() {
+        for (grant_type, name) in [
+            (GrantType::AuthorizationCode, "authorization_code"),
+            (GrantType::RefreshToken, "refresh_token"),
+            (GrantType::ClientCredentials, "client_credentials"),
+        ] {
+            assert_eq!(grant_type.as_str(), name);
+            assert_eq!(GrantType::parse(name), Some(grant_type));
+        }
+        assert_eq!(GrantType::parse("password"), None);
+    }
+
+    #[test]
+    fn a_previous_secret_works_until_its_expiry_or_retirement() {
+        let client = |expires_at| Client {
+            id: "c".into(),
+            name: "c".into(),
+            secret_hash: SecretHash::of("new"),
+            public: false,
+            previous_secret: Some(PreviousSecret {
+                hash: SecretHash::of("old"),
+                expires_at,
+            }),
+            scope: Scope::default(),
+            redirect_uris: vec![],
+            grant_types: vec![],
+            enabled: true,
+            may_introspect: false,
+            pkce: PkcePolicy::default(),
+            lifetimes: ClientLifetimes::default(),
+            created_at: 0,
+        };
+        assert!(client(None).secret_verifies("old", 100));
+        assert!(client(Some(101)).secret_verifies("old", 100));
+        assert!(!client(Some(100)).secret_verifies("old", 100));
+        assert!(client(Some(100)).secret_verifies("new", 100));
+        assert!(!client(None).secret_verifies("other", 100));
+        let retired = Client {
+            previous_secret: None,
+            ..client(None)
+        };
+        assert!(!retired.secret_verifies("old", 100));
+    }
+}
