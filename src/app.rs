@@ -37,23 +37,33 @@ impl std::error::Error for StartupError {}
 /// Secrets Manager when `KEYS_SECRET_ARN` names them), the local-only check, the service.
 pub async fn start() -> Result<TokenService, StartupError> {
     let env = |name: &str| std::env::var(name).ok();
-    let aws = Aws::default();
-    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    let Loaded { config, source } = load_config(env, &aws, clock.clone())
+    let names = std::env::vars_os().filter_map(|(name, _)| name.into_string().ok());
+    start_with(env, names, &Aws::default(), Arc::new(SystemClock)).await
+}
+
+/// The start, from an environment given as a lookup and the names of its variables. On AWS
+/// (`local_only::on_aws`) local-only settings stop the start, and every later re-read of the
+/// keys secret refuses a key written in this repository, as the start does.
+pub async fn start_with(
+    env: impl Fn(&str) -> Option<String>,
+    names: impl Iterator<Item = String>,
+    aws: &Aws,
+    clock: Arc<dyn Clock>,
+) -> Result<TokenService, StartupError> {
+    let Loaded { config, source } = load_config(&env, aws, clock.clone())
         .await
         .map_err(|error| StartupError(error.to_string()))?;
-    if crate::local_only::on_aws(env) {
-        let names = std::env::vars_os().filter_map(|(name, _)| name.into_string().ok());
+    let on_aws = crate::local_only::on_aws(&env);
+    if on_aws {
         if let Some(why) = crate::local_only::refusal(&config, names) {
             return Err(StartupError(format!("refusing to start on AWS: {why}")));
         }
     }
-    let on_aws = crate::local_only::on_aws(env);
     let source = source.map(|secret| match on_aws {
         true => Arc::new(secret.refusing_published_keys()) as Arc<dyn KeySource>,
         false => Arc::new(secret) as Arc<dyn KeySource>,
     });
-    build_service_with_source(config, clock, &aws, source).await
+    build_service_with_source(config, clock, aws, source).await
 }
 
 /// The service for a configuration whose keys never change after start.

@@ -5,19 +5,18 @@
 
 mod support;
 
-use chatroom_token::app::build_service_with_source;
+use chatroom_token::app::start_with;
 use chatroom_token::aws::Aws;
 use chatroom_token::clock::{Clock, ManualClock, SystemClock};
 use chatroom_token::crypto::grant_token::{GrantId, TokenKeys, TokenKind};
 use chatroom_token::domain::code_issuer::{issue_code, CodeRequest};
-use chatroom_token::domain::live_keys::{KeySource, RETRY_SECONDS};
+use chatroom_token::domain::live_keys::RETRY_SECONDS;
 use chatroom_token::domain::model::{Client, GrantType, SecretHash};
 use chatroom_token::domain::pkce::PkcePolicy;
 use chatroom_token::domain::port::ClientRegistry;
 use chatroom_token::domain::scope::Scope;
 use chatroom_token::domain::service::TokenService;
 use chatroom_token::http::handle;
-use chatroom_token::keys_secret::{load_config, Loaded};
 use chatroom_token::store::memory::MemoryStore;
 use serde_json::{json, Value};
 use std::collections::HashMap;
@@ -124,18 +123,34 @@ impl Fleet {
 
     /// A new instance: it reads the secret now, and again whenever its copy is due.
     async fn start_instance(&self) -> Instance {
-        let env = HashMap::from([
+        self.start_instance_with(&[]).await
+    }
+
+    /// A new instance that believes it runs on AWS (Lambda's reserved variables are set), so
+    /// the start refuses published keys and local-only settings, and every re-read is checked
+    /// the same way.
+    async fn start_aws_instance(&self) -> Instance {
+        self.start_instance_with(&[
+            ("LAMBDA_TASK_ROOT", "/var/task".to_owned()),
+            ("TOKEN_STORE", "dynamodb".to_owned()),
+            ("TABLE_NAME", unique_table_name()),
+        ])
+        .await
+    }
+
+    /// An instance started as the function starts, from the keys secret and these variables
+    /// besides; its stores are the fleet's.
+    async fn start_instance_with(&self, variables: &[(&'static str, String)]) -> Instance {
+        let mut env = HashMap::from([
             ("KEYS_SECRET_ARN", self.arn.clone()),
             ("ISSUER", ISSUER.to_owned()),
             ("KEYS_REFRESH_SECONDS", BOUND.to_string()),
         ]);
+        env.extend(variables.iter().cloned());
+        let names: Vec<String> = env.keys().map(|name| (*name).to_owned()).collect();
         let clock: Arc<dyn Clock> = self.clock.clone();
-        let Loaded { config, source } =
-            load_config(|name| env.get(name).cloned(), &self.aws, clock.clone())
-                .await
-                .unwrap();
-        let source = source.map(|s| Arc::new(s) as Arc<dyn KeySource>);
-        let service = build_service_with_source(config, clock, &self.aws, source)
+        let lookup = |name: &str| env.get(name).cloned();
+        let service = start_with(lookup, names.into_iter(), &self.aws, clock)
             .await
             .unwrap()
             .with_stores(self.store.clone(), self.store.clone());
@@ -450,4 +465,38 @@ async fn a_busy_instance_re_reads_before_the_bound() {
     fleet.put(&[active("s2", S2)], &[active("g1", G1)]).await;
     fleet.advance(BOUND * 4 / 5);
     refresh_until_signed_by(&warm, token, "s2").await;
+}
+
+/// A key text this test makes now, so it is written nowhere in the repository.
+fn unpublished_key(label: &str) -> String {
+    let bytes: [u8; 24] = chatroom_token::crypto::random_bytes();
+    format!("{label}-{}", chatroom_token::crypto::b64url(&bytes))
+}
+
+/// On AWS, a re-read is checked as the start is: a key written in this repository (here S2, in
+/// this very file) put into the secret is refused by a warm instance, which keeps the keys it
+/// has and counts the failure. An operator who pastes a published key, or an attacker who can
+/// write the secret and hopes a known key goes unnoticed, gets no instance to sign with it.
+#[tokio::test]
+async fn on_aws_a_warm_instance_refuses_a_published_key_put_into_the_secret() {
+    let s1 = unpublished_key("s1");
+    let g1 = unpublished_key("g1");
+    let fleet = Fleet::new(&[active("s1", &s1)], &[active("g1", &g1)]).await;
+    let warm = fleet.start_aws_instance().await;
+    let token = warm.grant().await;
+
+    fleet.put(&[active("s2", S2)], &[active("g1", &g1)]).await;
+    fleet.advance(BOUND);
+    warm.service.refresh_keys_if_due().await;
+    assert_eq!(warm.service.take_stale_key_failures(), 1);
+    let reply = warm.refresh(&token).await;
+    reply.assert_ok();
+    assert_eq!(kid_of(&reply), "s1", "the published key never signs");
+    let keys = warm.service.keys();
+    assert!(
+        keys.verifier()
+            .verify_at(&reply.access_token(), fleet.now())
+            .is_ok(),
+        "the instance still holds its own keys"
+    );
 }

@@ -137,3 +137,16 @@ impl std::fmt::Display for OAuthError {
 }
 
 impl std::error::Error for OAuthError {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_description_replaces_the_default_and_keeps_the_rest() {
+        let error = OAuthError::invalid_client(AuthMethod::Basic).with_description("malformed");
+        assert_eq!(error.description, "malformed");
+        assert_eq!(error.code, ErrorCode::InvalidClient);
+        assert_eq!(error.auth_method, AuthMethod::Basic);
+    }
+}

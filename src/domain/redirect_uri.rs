@@ -143,6 +143,11 @@ mod tests {
             assert!(!is_registrable_native(uri), "{uri}");
         }
         assert!(is_registrable_native("https://app.example/cb"));
+        // At most 256 bytes, as every redirect URI.
+        let at_most = format!("com.example.app:/{}", "a".repeat(256 - 17));
+        assert_eq!(at_most.len(), 256);
+        assert!(is_registrable_native(&at_most));
+        assert!(!is_registrable_native(&format!("{at_most}a")));
     }
 
     #[test]
