@@ -72,10 +72,6 @@ impl AccessTokenSigner {
         }
     }
 
-    pub fn lifetime(&self) -> i64 {
-        self.lifetime
-    }
-
     /// A user's token, for the key's lifetime.
     pub fn sign(
         &self,

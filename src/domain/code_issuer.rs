@@ -186,3 +186,84 @@ fn check_request(client: &Client, request: &CodeRequest) -> Result<(), IssueCode
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::model::{ClientLifetimes, SecretHash};
+    use crate::domain::pkce::{ChallengeMethod, PkcePolicy};
+
+    fn client() -> Client {
+        Client {
+            id: "c".into(),
+            name: "c".into(),
+            secret_hash: SecretHash::of("s"),
+            public: false,
+            previous_secret: None,
+            scope: Scope::parse(&format!("chat_read {}", "s".repeat(MAX_SCOPE - 10))).unwrap(),
+            redirect_uris: vec![format!("https://app.example/{}", "a".repeat(256 - 20))],
+            grant_types: vec![GrantType::AuthorizationCode],
+            enabled: true,
+            may_introspect: false,
+            pkce: PkcePolicy::Optional,
+            lifetimes: ClientLifetimes::default(),
+            created_at: 0,
+        }
+    }
+
+    fn request(user_id: &str, scope: &Scope, redirect_uri: &str) -> CodeRequest {
+        CodeRequest {
+            client_id: "c".into(),
+            user_id: user_id.into(),
+            scope: scope.clone(),
+            redirect_uri: Some(redirect_uri.into()),
+            challenge: Some(CodeChallenge {
+                method: ChallengeMethod::S256,
+                value: "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM".into(),
+            }),
+        }
+    }
+
+    /// The bounds that keep a grant item under 1 KB hold exactly: at the limit is accepted,
+    /// one byte over is refused, for the user id, the scope and the redirect URI alike.
+    #[test]
+    fn each_length_bound_is_exact() {
+        let client = client();
+        let uri = client.redirect_uris[0].clone();
+        assert_eq!(uri.len(), MAX_REDIRECT_URI);
+        let wide = client.scope.clone();
+        assert_eq!(wide.to_string().len(), MAX_SCOPE);
+        let user = "u".repeat(MAX_USER_ID);
+        assert!(check_request(&client, &request(&user, &wide, &uri)).is_ok());
+        let long_user = format!("{user}u");
+        assert!(matches!(
+            check_request(&client, &request(&long_user, &wide, &uri)),
+            Err(IssueCodeError::TooLong)
+        ));
+        let mut longer = client.clone();
+        let long_scope = Scope::parse(&format!("{wide} x")).unwrap();
+        longer.scope = long_scope.clone();
+        let long_uri = format!("{uri}a");
+        longer.redirect_uris = vec![uri.clone(), long_uri.clone()];
+        assert!(matches!(
+            check_request(&longer, &request(&user, &long_scope, &uri)),
+            Err(IssueCodeError::TooLong)
+        ));
+        assert!(matches!(
+            check_request(&longer, &request(&user, &wide, &long_uri)),
+            Err(IssueCodeError::TooLong)
+        ));
+    }
+
+    /// What tokenctl prints and the internal route answers: each refusal's fixed text, and a
+    /// store failure's own description only in its Display (for logs).
+    #[test]
+    fn refusals_have_their_fixed_text() {
+        let disabled = IssueCodeError::ClientDisabled;
+        assert_eq!(disabled.description(), Some("the client is disabled"));
+        assert_eq!(disabled.to_string(), "the client is disabled");
+        let store = IssueCodeError::Store(StoreError::Internal("table missing".into()));
+        assert_eq!(store.description(), None);
+        assert!(store.to_string().contains("table missing"));
+    }
+}

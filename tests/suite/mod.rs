@@ -49,6 +49,7 @@ macro_rules! all_tests {
             refresh::a_revoked_grant_refuses_its_current_token,
             refresh::a_record_and_old_tokens_do_not_open_the_sealed_successor,
             requests::other_paths_are_404_and_other_methods_405,
+            requests::the_longest_client_id_works_and_a_longer_one_is_refused,
             requests::only_form_bodies_are_accepted,
             requests::an_oversized_body_is_refused,
             requests::repeated_parameters_are_refused_and_unknown_ones_ignored,

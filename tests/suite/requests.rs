@@ -232,3 +232,35 @@ pub async fn error_bodies_never_echo_what_was_sent(backend: &impl Backend) {
         assert!(!reply.raw.contains(&token));
     }
 }
+
+/// Client ids are at most 128 bytes: a client with the longest id authenticates; one byte more
+/// is refused before any store call (DynamoDB would refuse such a key with a 500).
+pub async fn the_longest_client_id_works_and_a_longer_one_is_refused(backend: &impl Backend) {
+    let h = Harness::standard(backend).await;
+    let longest = "c".repeat(128);
+    let grant_types = [GrantType::AuthorizationCode, GrantType::RefreshToken];
+    h.register_with(&longest, CLIENT_SECRET, true, &grant_types)
+        .await;
+    let code = h.code_with(&longest, "chat_read", None, None).await;
+    let params = |id: &str| {
+        vec![
+            ("grant_type", "authorization_code".to_owned()),
+            ("client_id", id.to_owned()),
+            ("client_secret", CLIENT_SECRET.to_owned()),
+            ("code", code.clone()),
+        ]
+    };
+    let post = |params: Vec<(&'static str, String)>| {
+        let h = &h;
+        async move {
+            let params: Vec<(&str, &str)> = params.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            h.post(&params).await
+        }
+    };
+    let before = h.service.store_requests();
+    post(params(&format!("{longest}c")))
+        .await
+        .assert_error(401, "invalid_client");
+    assert_eq!(h.service.store_requests(), before, "no store call");
+    post(params(&longest)).await.assert_ok();
+}
