@@ -81,6 +81,7 @@ fn setup(runtime: &tokio::runtime::Runtime, key: SigningKey) -> (TokenService, A
             ],
             enabled: true,
             may_introspect: false,
+            assertion_keys: None,
             pkce: PkcePolicy::Optional,
             previous_secret: None,
             public: false,

@@ -138,6 +138,9 @@ pub async fn build_service_with_source(
     if config.public_clients {
         service = service.with_public_clients();
     }
+    if config.private_key_jwt {
+        service = service.with_private_key_jwt();
+    }
     Ok(match &config.scopes_supported {
         Some(scopes) => service.with_scopes_supported(scopes),
         None => service,
@@ -194,6 +197,7 @@ async fn seed_demo(
             .to_vec(),
         enabled: true,
         may_introspect: false,
+        assertion_keys: None,
         // The API document's flow: the demo code carries no challenge.
         pkce: PkcePolicy::Optional,
         previous_secret: None,
@@ -211,6 +215,7 @@ async fn seed_demo(
             redirect_uris: vec![],
             grant_types: vec![],
             may_introspect: true,
+            assertion_keys: None,
             ..client.clone()
         };
         store

@@ -35,6 +35,8 @@ pub struct Config {
     pub client_credentials: bool,
     /// Serve public clients (no secret: native and browser apps).
     pub public_clients: bool,
+    /// Serve `private_key_jwt` (RFC 7523) to clients registered with keys.
+    pub private_key_jwt: bool,
 }
 
 /// Names the keys, never shows them.
@@ -50,6 +52,7 @@ impl std::fmt::Debug for Config {
             .field("internal_callers", &self.internal_callers)
             .field("client_credentials", &self.client_credentials)
             .field("public_clients", &self.public_clients)
+            .field("private_key_jwt", &self.private_key_jwt)
             .finish()
     }
 }
@@ -178,6 +181,7 @@ impl Config {
             internal_callers: internal_callers(&env)?,
             client_credentials: env.switch("CLIENT_CREDENTIALS")?,
             public_clients: env.switch("PUBLIC_CLIENTS")?,
+            private_key_jwt: env.switch("PRIVATE_KEY_JWT")?,
         })
     }
 }

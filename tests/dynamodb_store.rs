@@ -6,6 +6,7 @@ mod support;
 
 use aws_sdk_dynamodb::config::retry::RetryConfig;
 use chatroom_token::crypto::grant_token::TokenKind;
+use chatroom_token::domain::client_assertion::ASSERTION_TYPE;
 use chatroom_token::domain::port::{ClientRegistry, GrantStore};
 use chatroom_token::domain::service::Lifetimes;
 use chatroom_token::store::dynamodb::item::TTL;
@@ -192,6 +193,63 @@ async fn a_lost_answer_retried_by_the_sdk_is_our_own_write() {
     assert!(grant.revoked_at.is_none());
     assert!(grant.refresh_hash.unwrap().matches(&token.hash));
     h.refresh(&refreshed.refresh_token()).await.assert_ok();
+    backend.tables.cleanup().await;
+}
+
+/// `private_key_jwt` costs one conditional PutItem per request (the assertion's `jti`, spent
+/// once), beside the client read the cache saves as for secrets.
+#[tokio::test]
+async fn an_assertion_costs_one_conditional_put() {
+    let backend = Instrumented::new();
+    let h = Harness::with_private_key_jwt(&backend).await;
+    let client_token = |assertion: String| {
+        let h = &h;
+        async move {
+            h.post(&[
+                ("grant_type", "client_credentials"),
+                ("client_assertion_type", ASSERTION_TYPE),
+                ("client_assertion", &assertion),
+            ])
+            .await
+        }
+    };
+    backend.log.take();
+    assert_eq!(client_token(h.assertion()).await.status, 200);
+    assert_eq!(
+        backend.log.take(),
+        ["GetItem", "PutItem"],
+        "cold: the client, the jti"
+    );
+    assert_eq!(client_token(h.assertion()).await.status, 200);
+    assert_eq!(backend.log.take(), ["PutItem"], "warm: the jti");
+    let replayed = h.assertion();
+    assert_eq!(client_token(replayed.clone()).await.status, 200);
+    backend.log.take();
+    assert_eq!(client_token(replayed).await.status, 401);
+    assert_eq!(backend.log.take(), ["PutItem"], "a replay: the refused put");
+    backend.tables.cleanup().await;
+}
+
+/// DynamoDB applies the assertion's PutItem and its answer is lost: the SDK's retry finds the
+/// request's own mark and the request goes on; a replay of the assertion is still refused.
+#[tokio::test]
+async fn a_lost_answer_to_spending_an_assertion_is_our_own_write() {
+    let backend = Instrumented::new();
+    let h = Harness::with_private_key_jwt(&backend).await;
+    h.clients.find_client(KEYED_ID).await.unwrap(); // warm the client cache
+    let assertion = h.assertion();
+    let form = [
+        ("grant_type", "client_credentials"),
+        ("client_assertion_type", ASSERTION_TYPE),
+        ("client_assertion", assertion.as_str()),
+    ];
+    backend.log.take();
+    backend.log.inject("PutItem", Injection::LoseNextAnswer);
+    let reply = h.post(&form).await;
+    assert_eq!(reply.status, 200, "{}", reply.raw);
+    assert_eq!(backend.log.take(), ["PutItem", "PutItem"], "one retry");
+    backend.log.clear_injection();
+    h.post(&form).await.assert_error(401, "invalid_client");
     backend.tables.cleanup().await;
 }
 

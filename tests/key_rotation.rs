@@ -90,6 +90,7 @@ impl Fleet {
                     grant_types,
                     enabled: true,
                     may_introspect,
+                    assertion_keys: None,
                     // The codes here are issued without a challenge.
                     pkce: PkcePolicy::Optional,
                     previous_secret: None,

@@ -52,6 +52,7 @@ async fn access_token(signing_keys: &str) -> String {
             grant_types: vec![GrantType::AuthorizationCode],
             enabled: true,
             may_introspect: false,
+            assertion_keys: None,
             pkce: PkcePolicy::Optional,
             previous_secret: None,
             public: false,

@@ -66,25 +66,38 @@ fn the_function_may_read_only_its_own_secret() {
     }
 }
 
-/// The function writes grant items only: a compromised function cannot rewrite a client (its
-/// secret hash, scopes or redirect URIs), whatever it sends.
+/// The function writes grant items and spent assertions only: a compromised function cannot
+/// rewrite a client (its secret hash, keys, scopes or redirect URIs), whatever it sends.
 #[test]
-fn the_function_writes_only_grant_items() {
+fn the_function_writes_only_grant_and_assertion_items() {
     let statements = &function()["Policies"][0]["Statement"];
+    let mut writable = Vec::new();
     for statement in statements.as_sequence().unwrap() {
         let actions = serde_yaml_ng::to_string(&statement["Action"]).unwrap();
         if actions.contains("PutItem") || actions.contains("UpdateItem") {
-            assert_eq!(
-                statement["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"],
-                serde_yaml_ng::from_str::<Value>("[\"grant#*\"]").unwrap(),
-                "{actions}"
-            );
-            let key = chatroom_token::store::dynamodb::item::grant_key(
-                &chatroom_token::crypto::grant_token::GrantId::random(),
-            );
-            assert!(key.as_s().unwrap().starts_with("grant#"), "{key:?}");
+            let keys = &statement["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"];
+            let keys: Vec<String> = serde_yaml_ng::from_value(keys.clone()).unwrap();
+            if keys == ["assertion#*"] {
+                assert_eq!(
+                    actions.trim(),
+                    "dynamodb:PutItem",
+                    "assertions are only put"
+                );
+            }
+            writable.extend(keys);
         }
     }
+    writable.sort();
+    assert_eq!(writable, ["assertion#*", "grant#*"]);
+    let grant = chatroom_token::store::dynamodb::item::grant_key(
+        &chatroom_token::crypto::grant_token::GrantId::random(),
+    );
+    assert!(grant.as_s().unwrap().starts_with("grant#"), "{grant:?}");
+    let assertion = chatroom_token::store::dynamodb::item::assertion_key(&[7; 32]);
+    assert!(
+        assertion.as_s().unwrap().starts_with("assertion#"),
+        "{assertion:?}"
+    );
 }
 
 #[test]

@@ -381,6 +381,98 @@ async fn public_apps_are_registered_without_a_secret() {
         .unwrap();
 }
 
+/// An app registered with keys (`--jwks`) gets no secret, authenticates with assertions signed
+/// by its keys, and changes its keys with `set-keys`; private keys and unusable sets are
+/// refused before anything is stored.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn apps_with_keys_are_registered_without_a_secret_and_change_their_keys() {
+    use support::assertions::Signer;
+    let ctl = Ctl::with_new_table();
+    let both = serde_json::json!({"keys": [Signer::Ec.public_jwk(), Signer::Rsa.public_jwk()]});
+    let created = ctl.json(&[
+        "clients",
+        "create",
+        "--name",
+        "signing backend",
+        "--scope",
+        "chat_read",
+        "--grant-type",
+        "client_credentials",
+        "--jwks",
+        &both.to_string(),
+    ]);
+    assert!(created.get("client_secret").is_none(), "{created}");
+    assert_eq!(created["token_endpoint_auth_method"], "private_key_jwt");
+    assert_eq!(created["secrets"]["current"], false);
+    assert_eq!(created["jwks"]["keys"].as_array().unwrap().len(), 2);
+    let id = created["client_id"].as_str().unwrap().to_owned();
+
+    let served = Served {
+        client_credentials: true,
+        private_key_jwt: true,
+        ..Served::default()
+    };
+    let h = Harness::serving(&SharedTable(ctl.table.clone()), Default::default(), served).await;
+    let token_url = format!("{ISSUER}/chatroom/api/token");
+    let token = |signer: Signer| {
+        let assertion = h.assertion_for(signer, &id, &token_url);
+        let h = &h;
+        async move {
+            h.post(&[
+                ("grant_type", "client_credentials"),
+                (
+                    "client_assertion_type",
+                    chatroom_token::domain::client_assertion::ASSERTION_TYPE,
+                ),
+                ("client_assertion", &assertion),
+            ])
+            .await
+            .status
+        }
+    };
+    assert_eq!(token(Signer::Ec).await, 200);
+    assert_eq!(token(Signer::Rsa).await, 200);
+    // The app stops using its EC key; the operator drops it.
+    let rsa_only = serde_json::json!({"keys": [Signer::Rsa.public_jwk()]});
+    ctl.ok(&["clients", "set-keys", &id, &rsa_only.to_string()]);
+    assert_eq!(token(Signer::Ec).await, 401);
+    assert_eq!(token(Signer::Rsa).await, 200);
+
+    let mut private = Signer::Ec.public_jwk();
+    private["d"] = serde_json::json!("bm90IGEgcmVhbCBrZXk");
+    let private = serde_json::json!({"keys": [private]}).to_string();
+    let rsa_only = rsa_only.to_string();
+    let base = ["clients", "create", "--name", "x", "--scope", "chat_read"];
+    for (extra, why) in [
+        (vec!["--jwks", private.as_str()], "a private key"),
+        (vec!["--jwks", "{\"keys\": []}"], "no key"),
+        (vec!["--jwks", "not json"], "not JSON"),
+        (
+            vec!["--public", "--jwks", rsa_only.as_str()],
+            "public and keyed",
+        ),
+    ] {
+        let mut args = base.to_vec();
+        args.extend_from_slice(&extra);
+        assert_eq!(ctl.run(&args).status.code(), Some(2), "{why}");
+    }
+    assert_eq!(
+        ctl.run(&["clients", "set-keys", &id, &private])
+            .status
+            .code(),
+        Some(2),
+        "set-keys with a private key"
+    );
+    // set-keys only for an app registered with keys.
+    let secret_app = ctl.json(&base);
+    let secret_id = secret_app["client_id"].as_str().unwrap();
+    let refused = ctl.run(&["clients", "set-keys", secret_id, &rsa_only]);
+    assert_eq!(refused.status.code(), Some(3), "{refused:?}");
+    chatroom_token::store::dynamodb::table::delete_table(&sdk_client(), &ctl.table)
+        .await
+        .unwrap();
+}
+
 /// A client registered without `--pkce` gets codes only with an S256 challenge: `tokenctl
 /// codes issue` (the internal route's step) refuses none and `plain` with the fixed text.
 #[tokio::test]

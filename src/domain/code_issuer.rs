@@ -205,6 +205,7 @@ mod tests {
             grant_types: vec![GrantType::AuthorizationCode],
             enabled: true,
             may_introspect: false,
+            assertion_keys: None,
             pkce: PkcePolicy::Optional,
             lifetimes: ClientLifetimes::default(),
             created_at: 0,

@@ -11,6 +11,13 @@ pub fn is_own_issue(existing: &GrantRecord, issued: &GrantRecord) -> bool {
     existing.code_hash.matches(&issued.code_hash)
 }
 
+/// A client assertion's `jti` may be spent unless an earlier spending of it is still
+/// remembered (`remembered_until`, absent when there is none): a remembered one past its time is
+/// a record the store has not yet deleted, not a replay (its assertion has expired anyway).
+pub fn assertion_spendable(remembered_until: Option<i64>, now: i64) -> bool {
+    remembered_until.is_none_or(|until| until <= now)
+}
+
 pub fn redemption_applies(record: &GrantRecord, r: &Redemption) -> bool {
     let redirect_ok = match (&record.redirect_uri, &r.redirect_uri) {
         (None, _) => true,

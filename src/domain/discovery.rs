@@ -21,6 +21,7 @@ pub const METADATA_PATH: &str = "/.well-known/oauth-authorization-server";
 pub struct Served {
     pub client_credentials: bool,
     pub public_clients: bool,
+    pub private_key_jwt: bool,
 }
 
 /// The grant types and authentication methods are listed only where the service serves them.
@@ -29,7 +30,10 @@ pub fn metadata(issuer: &str, scopes_supported: Option<&[String]>, served: Serve
     if served.client_credentials {
         grant_types.push("client_credentials");
     }
-    let client_auth = vec!["client_secret_post", "client_secret_basic"];
+    let mut client_auth = vec!["client_secret_post", "client_secret_basic"];
+    if served.private_key_jwt {
+        client_auth.push("private_key_jwt");
+    }
     // RFC 8414 §2: a public client authenticates with "none" (its client_id alone); the token
     // and revocation endpoints accept it, introspection never.
     let mut token_auth = client_auth.clone();
@@ -51,6 +55,14 @@ pub fn metadata(issuer: &str, scopes_supported: Option<&[String]>, served: Serve
         "introspection_endpoint_auth_methods_supported": client_auth,
         "code_challenge_methods_supported": ["S256", "plain"],
     });
+    if served.private_key_jwt {
+        // RFC 8414 §2: the algorithms a client assertion may be signed with, per endpoint.
+        let algorithms = json!(["ES256", "RS256"]);
+        for endpoint in ["token", "revocation", "introspection"] {
+            document[format!("{endpoint}_endpoint_auth_signing_alg_values_supported")] =
+                algorithms.clone();
+        }
+    }
     if let Some(scopes) = scopes_supported {
         document["scopes_supported"] = json!(scopes);
     }

@@ -56,6 +56,8 @@ pub enum AuthMethod {
     None,
     Body,
     Basic,
+    /// A signed client assertion (`private_key_jwt`).
+    Assertion,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -2,6 +2,7 @@
 
 pub mod access_token;
 pub mod authorization_code;
+pub mod client_assertion;
 pub mod client_auth;
 pub mod client_credentials;
 pub mod code_issuer;

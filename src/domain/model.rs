@@ -1,5 +1,6 @@
 //! The records the grant logic reads and the stores keep.
 
+use super::client_assertion::ClientKeys;
 use super::pkce::{CodeChallenge, PkcePolicy};
 use super::scope::Scope;
 use crate::crypto::grant_token::{GrantId, TokenHash};
@@ -92,6 +93,9 @@ pub struct Client {
     /// secret and sends its `client_id` alone, which proves nothing; its codes need an S256
     /// challenge.
     pub public: bool,
+    /// A client that authenticates with keys instead of a secret (`private_key_jwt`, RFC 7523):
+    /// its registered public keys. Such a client never authenticates with a secret.
+    pub assertion_keys: Option<ClientKeys>,
     /// During a rotation, the one before it: at most two secrets at once.
     pub previous_secret: Option<PreviousSecret>,
     pub scope: Scope,
@@ -205,6 +209,7 @@ mod tests {
             grant_types: vec![],
             enabled: true,
             may_introspect: false,
+            assertion_keys: None,
             pkce: PkcePolicy::default(),
             lifetimes: ClientLifetimes::default(),
             created_at: 0,

@@ -10,6 +10,7 @@
 //! in `tests/` checks that both agree.
 
 use crate::crypto::grant_token::{GrantId, TokenHash};
+use crate::domain::client_assertion::VerifiedAssertion;
 use crate::domain::model::{Client, GrantRecord};
 use crate::domain::pkce::VerifierProof;
 use async_trait::async_trait;
@@ -134,6 +135,15 @@ pub trait ClientStore: Send + Sync {
         let _ = accept;
         self.find_client(client_id).await
     }
+
+    /// Spends a verified client assertion's `jti` (RFC 7523 §3): applies only if no assertion
+    /// of the client with the same `jti` is still remembered (`conditions::assertion_spendable`),
+    /// and then remembers this one until its `remember_until`. `Ok(false)`: a replay.
+    async fn spend_assertion(
+        &self,
+        assertion: &VerifiedAssertion,
+        now: i64,
+    ) -> Result<bool, StoreError>;
 }
 
 /// Registering clients: the admin tool's and the tests' side of `ClientStore`.

@@ -2,7 +2,7 @@
 //! RFC 6749 error out, plus a report of what happened for the log line and metrics.
 
 use super::access_token::{Holder, SigningKey};
-use super::client_auth::authenticate;
+use super::client_auth::{authenticate, Methods};
 use super::error::OAuthError;
 use super::internal_callers::InternalCallers;
 use super::key_ring::KeyRing;
@@ -58,12 +58,13 @@ impl Default for Lifetimes {
     }
 }
 
-/// Client credentials as the HTTP adapter found them: an id, and a secret unless the client
-/// sent its id alone (a public client).
+/// Client credentials as the HTTP adapter found them: an id, and a secret or a signed assertion
+/// (`private_key_jwt`), or neither when the client sent its id alone (a public client).
 #[derive(Debug)]
 pub struct ClientCredentials {
     pub id: String,
     pub secret: Option<Secret>,
+    pub assertion: Option<Secret>,
     pub method: AuthMethod,
 }
 
@@ -164,6 +165,9 @@ pub struct TokenService {
     pub(crate) client_credentials: bool,
     /// Whether public clients (no secret) are served (off until configured).
     pub(crate) public_clients: bool,
+    /// Where `private_key_jwt` is served (off until configured): the audiences a client
+    /// assertion may name, this server's issuer and endpoint URLs.
+    pub(crate) assertion_audiences: Option<Vec<String>>,
     pub(crate) scopes_supported: Option<Vec<String>>,
 }
 
@@ -212,6 +216,7 @@ impl TokenService {
             internal_callers: InternalCallers::default(),
             client_credentials: false,
             public_clients: false,
+            assertion_audiences: None,
             scopes_supported: None,
         }
     }
@@ -239,6 +244,22 @@ impl TokenService {
         self
     }
 
+    /// Serves `private_key_jwt` (RFC 7523): a client registered with keys authenticates with an
+    /// assertion signed by one of them, naming this server (its issuer, or the URL of one of
+    /// its endpoints) as the audience; the metadata lists the method.
+    pub fn with_private_key_jwt(mut self) -> Self {
+        use super::discovery::{INTROSPECTION_PATH, REVOCATION_PATH, TOKEN_PATH};
+        let issuer = &self.issuer;
+        self.assertion_audiences = Some(vec![
+            issuer.clone(),
+            format!("{issuer}{TOKEN_PATH}"),
+            format!("{issuer}{REVOCATION_PATH}"),
+            format!("{issuer}{INTROSPECTION_PATH}"),
+        ]);
+        self.rebuild_metadata();
+        self
+    }
+
     fn rebuild_metadata(&mut self) {
         self.metadata = super::discovery::metadata(
             &self.issuer,
@@ -246,20 +267,26 @@ impl TokenService {
             super::discovery::Served {
                 client_credentials: self.client_credentials,
                 public_clients: self.public_clients,
+                private_key_jwt: self.assertion_audiences.is_some(),
             },
         );
     }
 
-    /// Authenticates the request's client (`client_auth`), public clients only where served.
+    /// Authenticates the request's client (`client_auth`), public clients and assertions only
+    /// where served.
     pub(crate) async fn authenticate(
         &self,
         credentials: Option<&ClientCredentials>,
     ) -> Result<Client, OAuthError> {
+        let methods = Methods {
+            public_clients: self.public_clients,
+            assertion_audiences: self.assertion_audiences.as_deref(),
+        };
         authenticate(
             self.clients.as_ref(),
             credentials,
             self.clock.now(),
-            self.public_clients,
+            methods,
         )
         .await
     }

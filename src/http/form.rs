@@ -3,6 +3,7 @@
 //! and client credentials from the body or HTTP Basic.
 
 use crate::crypto::secret::Secret;
+use crate::domain::client_assertion;
 use crate::domain::error::{AuthMethod, OAuthError};
 use crate::domain::service::{ClientCredentials, TokenActionRequest, TokenRequest};
 use base64::engine::general_purpose::STANDARD;
@@ -13,10 +14,13 @@ use lambda_http::http::HeaderMap;
 /// Far above any legitimate token request (a few hundred bytes), far below what could hurt.
 pub const MAX_BODY_BYTES: usize = 8 * 1024;
 
-const PARAMETERS: [&str; 11] = [
+const PARAMETERS: [&str; 13] = [
     "grant_type",
     "client_id",
     "client_secret",
+    // private_key_jwt (RFC 7523 §2.2).
+    "client_assertion_type",
+    "client_assertion",
     "code",
     "redirect_uri",
     "code_verifier",
@@ -96,21 +100,60 @@ pub fn decode(headers: &HeaderMap, body: &[u8]) -> Result<Form, OAuthError> {
         client: None,
     };
     let basic = basic_credentials(headers)?;
-    form.client = match (basic, form.take("client_id"), form.take("client_secret")) {
-        (Some(_), Some(_), _) | (Some(_), _, Some(_)) => {
-            return Err(OAuthError::invalid_request(
-                "use one client authentication method, not both",
-            ))
+    let assertion = client_assertion(&mut form)?;
+    let one_method_only =
+        || OAuthError::invalid_request("use one client authentication method, not both");
+    let (id, secret) = (form.take("client_id"), form.take("client_secret"));
+    form.client = match (basic, assertion) {
+        (Some(_), Some(_)) => return Err(one_method_only()),
+        (Some(_), None) if id.is_some() || secret.is_some() => return Err(one_method_only()),
+        (Some(credentials), None) => Some(credentials),
+        (None, Some(_)) if secret.is_some() => return Err(one_method_only()),
+        (None, Some(assertion)) => {
+            // RFC 7523 §3: the client is the assertion's `sub`; a `client_id` sent beside it
+            // must be the same (the assertion's check compares them).
+            let id = id
+                .or_else(|| client_assertion::claimed_client(&assertion))
+                .ok_or_else(|| {
+                    OAuthError::invalid_client(AuthMethod::Assertion)
+                        .with_description("the client assertion names no client")
+                })?;
+            Some(ClientCredentials {
+                id,
+                secret: None,
+                assertion: Some(Secret::new(assertion)),
+                method: AuthMethod::Assertion,
+            })
         }
-        (Some(credentials), None, None) => Some(credentials),
-        (None, Some(id), secret) => Some(ClientCredentials {
+        (None, None) => id.map(|id| ClientCredentials {
             id,
             secret: secret.map(Secret::new),
+            assertion: None,
             method: AuthMethod::Body,
         }),
-        (None, None, _) => None,
     };
     Ok(form)
+}
+
+/// The client assertion (`private_key_jwt`), if the form carries one: both of its parameters,
+/// or neither.
+fn client_assertion(form: &mut Form) -> Result<Option<String>, OAuthError> {
+    match (
+        form.take("client_assertion_type"),
+        form.take("client_assertion"),
+    ) {
+        (None, None) => Ok(None),
+        (Some(kind), Some(assertion)) if kind == client_assertion::ASSERTION_TYPE => {
+            Ok(Some(assertion))
+        }
+        (Some(_), Some(_)) => Err(OAuthError::invalid_client(AuthMethod::Assertion)
+            .with_description(
+            "client_assertion_type must be urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+        )),
+        _ => Err(OAuthError::invalid_request(
+            "client_assertion and client_assertion_type are sent together",
+        )),
+    }
 }
 
 fn is_form_content_type(headers: &HeaderMap) -> bool {
@@ -147,6 +190,7 @@ fn basic_credentials(headers: &HeaderMap) -> Result<Option<ClientCredentials>, O
     Ok(Some(ClientCredentials {
         id,
         secret: Some(Secret::new(secret)),
+        assertion: None,
         method: AuthMethod::Basic,
     }))
 }

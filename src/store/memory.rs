@@ -5,9 +5,10 @@
 //! DynamoDB's conditional writes. The lock is never held across an `.await`.
 
 use crate::crypto::grant_token::GrantId;
+use crate::domain::client_assertion::VerifiedAssertion;
 use crate::domain::conditions::{
-    apply_redemption, apply_revocation, apply_rotation, is_own_issue, redemption_applies,
-    revocation_applies, rotation_applies,
+    apply_redemption, apply_revocation, apply_rotation, assertion_spendable, is_own_issue,
+    redemption_applies, revocation_applies, rotation_applies,
 };
 use crate::domain::model::{Client, GrantRecord};
 use crate::domain::port::{
@@ -21,6 +22,8 @@ use std::sync::Mutex;
 pub struct MemoryStore {
     clients: Mutex<HashMap<String, Client>>,
     grants: Mutex<HashMap<GrantId, GrantRecord>>,
+    /// Spent assertion `jti`s (hashed) and until when each is remembered.
+    assertions: Mutex<HashMap<[u8; 32], i64>>,
 }
 
 impl MemoryStore {
@@ -57,6 +60,21 @@ impl ClientStore for MemoryStore {
             .expect("client map poisoned")
             .get(client_id)
             .cloned())
+    }
+
+    async fn spend_assertion(
+        &self,
+        assertion: &VerifiedAssertion,
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        let mut spent = self.assertions.lock().expect("assertion map poisoned");
+        if !assertion_spendable(spent.get(&assertion.jti_hash).copied(), now) {
+            return Ok(false);
+        }
+        // Forget what has expired, so the map holds only assertions still valid.
+        spent.retain(|_, until| *until > now);
+        spent.insert(assertion.jti_hash, assertion.remember_until);
+        Ok(true)
     }
 }
 

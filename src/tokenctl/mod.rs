@@ -10,6 +10,7 @@ use crate::clock::{Clock, SystemClock};
 use crate::config::parse_keys;
 use crate::crypto::grant_token::{GrantId, TokenKeys};
 use crate::crypto::{b64url, random_bytes};
+use crate::domain::client_assertion::ClientKeys;
 use crate::domain::code_issuer::{issue_code, CodeRequest, IssueCodeError};
 use crate::domain::model::{Client, ClientLifetimes, GrantType, SecretHash};
 use crate::domain::pkce::{ChallengeMethod, CodeChallenge, PkcePolicy};
@@ -84,6 +85,19 @@ enum ClientsCommand {
         /// them).
         #[arg(long, conflicts_with = "introspect")]
         public: bool,
+        /// An app that authenticates with keys instead of a secret (private_key_jwt, RFC
+        /// 7523): its public keys as a JWK set (JSON; RS256 with RSA keys of 2048 bits or more,
+        /// ES256 with P-256 keys; a kid on each when there are several). No secret is made.
+        #[arg(long, conflicts_with = "public")]
+        jwks: Option<String>,
+    },
+    /// Replace the public keys of an app registered with --jwks (add the new key first, drop
+    /// the old one once the app signs with the new; within the client cache lifetime on warm
+    /// instances).
+    SetKeys {
+        client_id: String,
+        /// The whole new JWK set (JSON).
+        jwks: String,
     },
     /// Give an app a new secret; prints it. The old one keeps working beside it until
     /// `retire-secret` (or --old-expires-in), so the app can switch without downtime. Refused
@@ -335,7 +349,13 @@ async fn clients(
             introspect,
             pkce,
             public,
+            jwks,
         } => {
+            let assertion_keys = jwks
+                .as_deref()
+                .map(ClientKeys::parse)
+                .transpose()
+                .map_err(|why| bad(format!("--jwks: {why}")))?;
             let pkce = PkcePolicy::parse(&pkce)
                 .ok_or_else(|| bad("--pkce must be s256, optional or plain"))?;
             if public && pkce != PkcePolicy::S256 {
@@ -386,6 +406,7 @@ async fn clients(
                 grant_types,
                 enabled: true,
                 may_introspect: introspect,
+                assertion_keys,
                 pkce,
                 previous_secret: None,
                 public,
@@ -397,8 +418,8 @@ async fn clients(
                 created_at: SystemClock.now(),
             };
             store.put_client(&client).await?;
-            if public {
-                out.public_client_created(&client);
+            if public || client.assertion_keys.is_some() {
+                out.client_without_secret_created(&client);
                 return Ok(());
             }
             out.client_created(&client, &secret);
@@ -438,6 +459,18 @@ async fn clients(
             out.secret(
                 &secret,
                 json!({"client_id": client_id, "client_secret": secret}),
+            );
+        }
+        ClientsCommand::SetKeys { client_id, jwks } => {
+            let keys = ClientKeys::parse(&jwks).map_err(|why| bad(format!("the keys: {why}")))?;
+            if !store.set_client_keys(&client_id, &keys).await? {
+                return Err(CtlError::NotFound(format!(
+                    "no client {client_id} registered with keys (--jwks)"
+                )));
+            }
+            out.done(
+                &format!("client {client_id} keys set"),
+                json!({"client_id": client_id, "jwks": serde_json::from_str::<serde_json::Value>(keys.as_json()).unwrap_or_default()}),
             );
         }
         ClientsCommand::RetireSecret { client_id } => {

@@ -42,9 +42,14 @@ impl Output {
         self.emit(&plain, value);
     }
 
-    /// A public client has no secret to show.
-    pub fn public_client_created(&self, client: &Client) {
-        let plain = format!("client_id:     {}\n(a public client: no secret)", client.id);
+    /// A public client, or one with keys, has no secret to show.
+    pub fn client_without_secret_created(&self, client: &Client) {
+        let what = if client.public {
+            "a public client"
+        } else {
+            "authenticates with its keys (private_key_jwt)"
+        };
+        let plain = format!("client_id:     {}\n({what}: no secret)", client.id);
         self.emit(&plain, client_json(client));
     }
 
@@ -135,10 +140,13 @@ fn client_json(c: &Client) -> Value {
         "grant_types": c.grant_types.iter().map(|g| g.as_str()).collect::<Vec<_>>(),
         "introspect": c.may_introspect,
         "pkce": c.pkce_policy().as_str(),
-        "token_endpoint_auth_method": if c.public { "none" } else { "client_secret_basic" },
+        "token_endpoint_auth_method": auth_method(c),
+        // Public keys: nothing secret in them.
+        "jwks": c.assertion_keys.as_ref()
+            .and_then(|keys| serde_json::from_str::<Value>(keys.as_json()).ok()),
         // Which secrets exist and when each ends; never a secret or its hash.
         "secrets": {
-            "current": !c.public,
+            "current": auth_method(c) == "client_secret_basic",
             "previous": c.previous_secret.map(|p| json!({
                 "expires_at": p.expires_at,
             })),
@@ -146,6 +154,14 @@ fn client_json(c: &Client) -> Value {
         "lifetimes": lifetimes_json(&c.lifetimes),
         "created_at": c.created_at,
     })
+}
+
+fn auth_method(c: &Client) -> &'static str {
+    match (c.public, &c.assertion_keys) {
+        (true, _) => "none",
+        (false, Some(_)) => "private_key_jwt",
+        (false, None) => "client_secret_basic",
+    }
 }
 
 /// A client's own lifetimes; `null` where the server's apply.

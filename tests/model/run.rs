@@ -191,6 +191,7 @@ impl<'b, B: ModelBackend> World<'b, B> {
         let served = Served {
             client_credentials: true,
             public_clients: true,
+            private_key_jwt: true,
         };
         let h = Harness::serving(backend, LIFETIMES, served).await;
         for caller in [Caller::OtherApp, Caller::NativeApp, Caller::Backend] {

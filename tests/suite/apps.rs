@@ -30,9 +30,7 @@ fn assert_client_token(reply: &Reply) {
 }
 
 async fn grant_types_supported(h: &Harness) -> serde_json::Value {
-    let path = "/.well-known/oauth-authorization-server";
-    let metadata = h.call(request_with("GET", path, None, "", None)).await;
-    metadata.body["grant_types_supported"].clone()
+    h.metadata().await["grant_types_supported"].clone()
 }
 
 pub async fn a_backend_gets_a_token_for_itself_and_nothing_is_stored(backend: &impl Backend) {

@@ -2,6 +2,7 @@
 //! `tests/dynamodb.rs` run every test listed in `all_tests!` on their backend.
 
 pub mod apps;
+pub mod assertions;
 pub mod authorization_code;
 pub mod discovery;
 pub mod internal_codes;
@@ -76,6 +77,15 @@ macro_rules! all_tests {
             apps::a_client_token_cannot_be_revoked_and_says_so,
             apps::both_secrets_work_during_a_rotation_and_the_old_one_ends,
             apps::a_clients_own_lifetimes_shorten_the_servers,
+            assertions::a_client_with_keys_gets_tokens_with_an_assertion,
+            assertions::an_assertion_works_once,
+            assertions::bad_assertions_are_refused_and_change_nothing,
+            assertions::each_client_authenticates_only_its_way,
+            assertions::private_key_jwt_is_refused_where_not_served,
+            assertions::the_metadata_lists_private_key_jwt_where_served,
+            assertions::assertions_work_at_revocation_and_introspection,
+            assertions::registered_keys_can_change,
+            store::an_assertion_is_spent_once_and_again_once_forgotten,
             public_clients::a_public_client_redeems_and_refreshes_with_its_id_alone,
             public_clients::each_client_authenticates_only_the_way_it_is_registered,
             public_clients::public_clients_are_refused_where_not_served,

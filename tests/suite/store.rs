@@ -436,3 +436,41 @@ pub async fn revocation_conditions_each_refuse(backend: &impl Backend) {
         "the current token, again"
     );
 }
+
+/// A client assertion's `jti` is spent once; concurrent spenders have one winner; once its
+/// remembered time has passed it may be spent again (the record may linger until DynamoDB's
+/// TTL deletes it, and must not block).
+pub async fn an_assertion_is_spent_once_and_again_once_forgotten(backend: &impl Backend) {
+    use chatroom_token::clock::Clock;
+    use chatroom_token::domain::client_assertion::VerifiedAssertion;
+    let (clients, _) = backend.stores().await;
+    let now = chatroom_token::clock::SystemClock.now();
+    let assertion = VerifiedAssertion {
+        jti_hash: chatroom_token::crypto::random_bytes(),
+        remember_until: now + 90,
+    };
+    let other = VerifiedAssertion {
+        jti_hash: chatroom_token::crypto::random_bytes(),
+        remember_until: now + 90,
+    };
+    let spends: Vec<_> = (0..8)
+        .map(|_| {
+            let clients = clients.clone();
+            let assertion = assertion.clone();
+            tokio::spawn(async move { clients.spend_assertion(&assertion, now).await.unwrap() })
+        })
+        .collect();
+    let mut winners = 0;
+    for spend in spends {
+        winners += usize::from(spend.await.unwrap());
+    }
+    assert_eq!(winners, 1, "one of eight concurrent spenders");
+    assert!(!clients.spend_assertion(&assertion, now + 89).await.unwrap());
+    assert!(clients.spend_assertion(&other, now).await.unwrap());
+    let later = VerifiedAssertion {
+        remember_until: now + 200,
+        ..assertion.clone()
+    };
+    assert!(clients.spend_assertion(&later, now + 90).await.unwrap());
+    assert!(!clients.spend_assertion(&later, now + 199).await.unwrap());
+}

@@ -2,6 +2,7 @@
 //! response helpers, and the two store backends the suites run on.
 #![allow(dead_code)]
 
+pub mod assertions;
 pub mod backends;
 pub mod http1;
 pub mod runtime_api;
@@ -41,6 +42,8 @@ pub const PRIVATE_USE_REDIRECT_URI: &str = "com.example.app:/callback";
 /// A backend registered for the client credentials grant only (`with_client_credentials`).
 pub const BACKEND_ID: &str = "backend-1";
 pub const BACKEND_SECRET: &str = "backend-secret";
+/// An app that authenticates with keys (`with_private_key_jwt`): `assertions::keyed_jwks`.
+pub const KEYED_ID: &str = "keyed-app";
 pub const RESOURCE_SERVER_ID: &str = "api-server";
 pub const RESOURCE_SERVER_SECRET: &str = "api-server-secret";
 pub use chatroom_token::domain::discovery::{
@@ -74,6 +77,7 @@ pub trait Backend: Send + Sync {
 pub struct Served {
     pub client_credentials: bool,
     pub public_clients: bool,
+    pub private_key_jwt: bool,
 }
 
 pub struct Harness {
@@ -118,6 +122,56 @@ impl Harness {
             pkce: PkcePolicy::Plain,
             ..client(PUBLIC_ID, "never-used", true, &grant_types, self.start)
         }
+    }
+
+    /// A harness serving every way of authenticating (and client credentials), with `KEYED_ID`
+    /// registered with keys.
+    pub async fn with_private_key_jwt(backend: &impl Backend) -> Self {
+        let served = Served {
+            client_credentials: true,
+            public_clients: true,
+            private_key_jwt: true,
+        };
+        let harness = Self::build(backend, Lifetimes::default(), served).await;
+        harness.put(&harness.keyed_record()).await;
+        harness.put(&harness.public_record()).await;
+        harness
+    }
+
+    /// The keyed app's record: authorization code, refresh and client credentials grants, and
+    /// introspection, all authenticated with its keys.
+    pub fn keyed_record(&self) -> Client {
+        let grant_types = [
+            GrantType::AuthorizationCode,
+            GrantType::RefreshToken,
+            GrantType::ClientCredentials,
+        ];
+        Client {
+            assertion_keys: Some(assertions::keyed_jwks()),
+            may_introspect: true,
+            ..client(KEYED_ID, "never-shown", true, &grant_types, self.start)
+        }
+    }
+
+    /// A fresh assertion of `client_id` signed by `signer`, for `audience`, as of the harness's
+    /// clock.
+    pub fn assertion_for(
+        &self,
+        signer: assertions::Signer,
+        client_id: &str,
+        audience: &str,
+    ) -> String {
+        signer.sign(&assertions::assertion_claims(
+            client_id,
+            audience,
+            self.clock.now(),
+        ))
+    }
+
+    /// A fresh assertion of the keyed app, signed with its EC key, for the token endpoint.
+    pub fn assertion(&self) -> String {
+        let token_url = format!("{ISSUER}/chatroom/api/token");
+        self.assertion_for(assertions::Signer::Ec, KEYED_ID, &token_url)
     }
 
     /// The standard harness with the client credentials grant served, and `BACKEND_ID`
@@ -170,6 +224,11 @@ impl Harness {
         };
         let service = if served.public_clients {
             service.with_public_clients()
+        } else {
+            service
+        };
+        let service = if served.private_key_jwt {
+            service.with_private_key_jwt()
         } else {
             service
         };
@@ -239,6 +298,7 @@ impl Harness {
     async fn register_resource_server(&self) {
         let server = Client {
             may_introspect: true,
+            assertion_keys: None,
             ..client(
                 RESOURCE_SERVER_ID,
                 RESOURCE_SERVER_SECRET,
@@ -324,6 +384,14 @@ impl Harness {
         Reply::from(handle(&self.service, request).await)
     }
 
+    /// The metadata document (RFC 8414) the service serves.
+    pub async fn metadata(&self) -> Value {
+        let path = "/.well-known/oauth-authorization-server";
+        self.call(request_with("GET", path, None, "", None))
+            .await
+            .body
+    }
+
     pub async fn post(&self, params: &[(&str, &str)]) -> Reply {
         self.call(form_request(params)).await
     }
@@ -407,6 +475,7 @@ pub fn client(id: &str, secret: &str, enabled: bool, grant_types: &[GrantType], 
         grant_types: grant_types.to_vec(),
         enabled,
         may_introspect: false,
+        assertion_keys: None,
         // The most permissive level: the suites issue codes with S256, plain and no challenge.
         // Registrations that refuse them are made where that is tested.
         pkce: PkcePolicy::Plain,

@@ -3,12 +3,13 @@
 
 use super::errors::{conditional_failure, store_error};
 use super::item::{
-    b, client_from_item, client_key, lifetime_attributes, n, s, Item, PK, PREVIOUS_SECRET,
-    PREVIOUS_SECRET_EXPIRES,
+    b, client_from_item, client_key, lifetime_attributes, n, s, Item, AUTH_METHOD, JWKS, PK,
+    PREVIOUS_SECRET, PREVIOUS_SECRET_EXPIRES,
 };
 use super::table::{BY_CLIENT_INDEX, BY_USER_INDEX};
 use super::DynamoStore;
 use crate::crypto::grant_token::GrantId;
+use crate::domain::client_assertion::ClientKeys;
 use crate::domain::model::{Client, ClientLifetimes, SecretHash};
 use crate::domain::pkce::PkcePolicy;
 use crate::domain::port::{ClientStore, StoreError};
@@ -167,6 +168,16 @@ impl DynamoStore {
             None => SecretRotation::NoSuchClient,
             Some(_) => SecretRotation::PreviousStillLive,
         })
+    }
+
+    /// Replaces the public keys of a client registered with keys (`private_key_jwt`): to add a
+    /// key before the app uses it, or to drop one it no longer uses. `Ok(false)` when there is
+    /// no such client, or it authenticates otherwise.
+    pub async fn set_client_keys(&self, id: &str, keys: &ClientKeys) -> Result<bool, StoreError> {
+        let update = format!("SET {JWKS} = :v");
+        let condition = format!("{AUTH_METHOD} = :m");
+        let values = [(":v", s(keys.as_json())), (":m", s("private_key_jwt"))];
+        self.update_client(id, &update, &condition, values).await
     }
 
     /// Ends the previous secret now. `Ok(false)` when there is no such client.

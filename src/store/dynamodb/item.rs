@@ -2,6 +2,7 @@
 //! expressions of `mod.rs`, nowhere else.
 
 use crate::crypto::grant_token::{GrantId, TokenHash};
+use crate::domain::client_assertion::ClientKeys;
 use crate::domain::model::{
     Client, ClientLifetimes, GrantRecord, GrantType, PreviousSecret, SecretHash,
 };
@@ -23,6 +24,16 @@ pub fn grant_key(id: &GrantId) -> AttributeValue {
 pub fn client_key(id: &str) -> AttributeValue {
     AttributeValue::S(format!("client#{id}"))
 }
+
+/// A spent client assertion: its `jti` hashed with the client id (`VerifiedAssertion`).
+pub fn assertion_key(jti_hash: &[u8; 32]) -> AttributeValue {
+    let hex: String = jti_hash.iter().map(|b| format!("{b:02x}")).collect();
+    AttributeValue::S(format!("assertion#{hex}"))
+}
+
+/// The random mark of the request that spent an assertion: a retry of that very request (the
+/// SDK's, after a lost answer) finds its own mark and is not a replay.
+pub const SPENDER: &str = "spender";
 
 pub fn s(value: &str) -> AttributeValue {
     AttributeValue::S(value.to_owned())
@@ -157,8 +168,11 @@ pub fn grant_from_item(item: &Item) -> Result<GrantRecord, BadItem> {
     })
 }
 
-/// `none` for a public client (RFC 7591's `token_endpoint_auth_method`); absent otherwise.
+/// `none` for a public client, `private_key_jwt` for a client with keys (RFC 7591's
+/// `token_endpoint_auth_method`); absent for a client secret.
 pub const AUTH_METHOD: &str = "auth_method";
+/// A `private_key_jwt` client's public keys, as a JWK set (JSON).
+pub const JWKS: &str = "jwks";
 /// The secret before the last rotation (absent when there is none), and when it stops working
 /// (absent: when it is retired).
 pub const PREVIOUS_SECRET: &str = "previous_secret_hash";
@@ -197,6 +211,10 @@ pub fn client_to_item(c: &Client) -> Item {
     // Absent for a confidential client (a secret), as on every record written before.
     if c.public {
         item.insert(AUTH_METHOD.to_owned(), s("none"));
+    }
+    if let Some(keys) = &c.assertion_keys {
+        item.insert(AUTH_METHOD.to_owned(), s("private_key_jwt"));
+        item.insert(JWKS.to_owned(), s(keys.as_json()));
     }
     if let Some(previous) = &c.previous_secret {
         item.insert(PREVIOUS_SECRET.to_owned(), b(&previous.hash.0));
@@ -259,9 +277,14 @@ pub fn client_from_item(item: &Item) -> Result<Client, BadItem> {
             expires_at: opt_n(item, PREVIOUS_SECRET_EXPIRES)?,
         }),
     };
-    let public = match item.get(AUTH_METHOD) {
-        None => false,
-        Some(AttributeValue::S(method)) if method == "none" => true,
+    let (public, assertion_keys) = match item.get(AUTH_METHOD) {
+        None => (false, None),
+        Some(AttributeValue::S(method)) if method == "none" => (true, None),
+        Some(AttributeValue::S(method)) if method == "private_key_jwt" => {
+            let jwks = get_s(item, JWKS)?;
+            let keys = ClientKeys::parse(&jwks).map_err(|_| BadItem(JWKS))?;
+            (false, Some(keys))
+        }
         _ => return Err(BadItem(AUTH_METHOD)),
     };
     let lifetimes = ClientLifetimes {
@@ -282,6 +305,7 @@ pub fn client_from_item(item: &Item) -> Result<Client, BadItem> {
         secret_hash,
         previous_secret,
         public,
+        assertion_keys,
         scope: Scope::from_tokens(get_set(item, "scopes")?),
         redirect_uris,
         grant_types,

@@ -11,6 +11,7 @@ pub mod table;
 pub mod warm_up;
 
 use crate::crypto::grant_token::GrantId;
+use crate::domain::client_assertion::VerifiedAssertion;
 use crate::domain::conditions::is_own_issue;
 use crate::domain::model::{Client, GrantRecord};
 use crate::domain::port::{
@@ -22,7 +23,7 @@ use aws_sdk_dynamodb::types::{ReturnValue, ReturnValuesOnConditionCheckFailure};
 use aws_sdk_dynamodb::Client as DynamoClient;
 use client_cache::ClientCache;
 use errors::{conditional_failure, store_error};
-use item::{b, client_key, grant_from_item, grant_key, n, s, Item, PK};
+use item::{b, client_key, grant_from_item, grant_key, n, s, Item, PK, TTL};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
@@ -136,6 +137,38 @@ impl ClientStore for DynamoStore {
             .map_err(|bad| StoreError::Internal(format!("malformed client item: {}", bad.0)))?;
         self.clients.put(client.clone());
         Ok(Some(client))
+    }
+
+    /// One conditional PutItem: `attribute_not_exists(pk) OR expires_at <= :now` is
+    /// `conditions::assertion_spendable`. The item's TTL is `remember_until`.
+    async fn spend_assertion(
+        &self,
+        assertion: &VerifiedAssertion,
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        let spender = crate::crypto::random_bytes::<16>();
+        self.count();
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .item(PK, item::assertion_key(&assertion.jti_hash))
+            .item(TTL, n(assertion.remember_until))
+            .item(item::SPENDER, b(&spender))
+            .condition_expression("attribute_not_exists(pk) OR expires_at <= :now")
+            .expression_attribute_values(":now", n(now))
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .send()
+            .await;
+        let existing = match result {
+            Ok(_) => return Ok(true),
+            Err(error) => conditional_failure(error)?,
+        };
+        // Our own write, applied before its answer was lost, or another request's: a replay.
+        Ok(existing
+            .as_ref()
+            .and_then(|item| item.get(item::SPENDER))
+            .is_some_and(|mark| *mark == b(&spender)))
     }
 }
 
