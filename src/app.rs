@@ -6,11 +6,14 @@ use crate::aws::Aws;
 use crate::clock::{Clock, SystemClock};
 use crate::config::{Config, Demo, StoreConfig};
 use crate::crypto::grant_token::{TokenKeys, TokenKind};
+use crate::domain::client_assertion::ClientKeys;
 use crate::domain::code_issuer::{pending_grant, CodeRequest};
 use crate::domain::key_ring::KeyRing;
 use crate::domain::live_keys::{KeySource, LiveKeys, Refresh};
-use crate::domain::model::{Client, ClientLifetimes, GrantRecord, GrantType, SecretHash};
-use crate::domain::pkce::PkcePolicy;
+use crate::domain::model::{
+    Client, ClientLifetimes, GrantRecord, GrantType, SecretHash, PUBLIC_CLIENT_LIFETIMES,
+};
+use crate::domain::pkce::{ChallengeMethod, CodeChallenge, PkcePolicy};
 use crate::domain::port::{ClientRegistry, ClientStore, GrantStore};
 use crate::domain::scope::Scope;
 use crate::domain::service::TokenService;
@@ -161,6 +164,67 @@ fn log_warm_up(outcome: WarmUp) {
     }
 }
 
+/// The demo's other kinds of app, where configured: a backend with keys (`private_key_jwt`), and
+/// a native app (public) with a pending code whose challenge is S256.
+async fn seed_demo_apps(
+    store: &MemoryStore,
+    demo: &Demo,
+    base: &Client,
+    keys: &TokenKeys,
+    now: i64,
+) -> Result<(), StartupError> {
+    let seeding_failed = |e| StartupError(format!("seeding the demo apps failed: {e}"));
+    if let Some((id, jwks)) = &demo.keyed {
+        let assertion_keys = ClientKeys::parse(jwks).map_err(|why| {
+            StartupError(format!(
+                "configuration error in DEMO_KEYED_CLIENT_JWKS: {why}"
+            ))
+        })?;
+        let keyed = Client {
+            id: id.clone(),
+            name: "Demo backend with keys".into(),
+            assertion_keys: Some(assertion_keys),
+            may_introspect: true,
+            ..base.clone()
+        };
+        store.put_client(&keyed).await.map_err(seeding_failed)?;
+    }
+    let Some(app) = &demo.public else {
+        return Ok(());
+    };
+    let code = keys
+        .open(TokenKind::Code, app.code.expose())
+        .ok_or_else(|| {
+            StartupError(
+                "configuration error in DEMO_PUBLIC_CODE: not a code minted with GRANT_TOKEN_KEYS"
+                    .into(),
+            )
+        })?;
+    let public = Client {
+        id: app.client_id.clone(),
+        name: "Demo native app".into(),
+        public: true,
+        redirect_uris: vec![app.redirect_uri.clone()],
+        grant_types: vec![GrantType::AuthorizationCode, GrantType::RefreshToken],
+        pkce: PkcePolicy::S256,
+        lifetimes: PUBLIC_CLIENT_LIFETIMES,
+        ..base.clone()
+    };
+    store.put_client(&public).await.map_err(seeding_failed)?;
+    let request = CodeRequest {
+        client_id: app.client_id.clone(),
+        user_id: demo.user_id.clone(),
+        scope: base.scope.clone(),
+        redirect_uri: Some(app.redirect_uri.clone()),
+        challenge: Some(CodeChallenge {
+            method: ChallengeMethod::S256,
+            value: app.code_challenge.clone(),
+        }),
+    };
+    let pending = pending_grant(&code, &request, now, now + DEMO_CODE_LIFETIME);
+    store.issue_code(&pending).await.map_err(seeding_failed)
+}
+
 /// Registers the demo client and a pending grant for the demo code, so a local run can redeem
 /// it with no other setup.
 async fn seed_demo(
@@ -232,6 +296,7 @@ async fn seed_demo(
     };
     let pending = pending_grant(&code, &request, now, now + DEMO_CODE_LIFETIME);
     store.issue_code(&pending).await.map_err(seeding_failed)?;
+    seed_demo_apps(store, demo, &client, keys, now).await?;
     let Some(refresh) = &demo.refresh_token else {
         return Ok(());
     };

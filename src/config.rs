@@ -60,7 +60,7 @@ impl std::fmt::Debug for Config {
 #[derive(Debug)]
 pub enum StoreConfig {
     /// The embedded store, optionally seeded with the demo client and code.
-    Memory { demo: Option<Demo> },
+    Memory { demo: Option<Box<Demo>> },
     DynamoDb {
         table: String,
         client_cache_seconds: u64,
@@ -81,6 +81,20 @@ pub struct Demo {
     pub refresh_token: Option<Secret>,
     /// A demo resource server allowed to introspect tokens: id and secret.
     pub introspector: Option<(String, Secret)>,
+    /// A demo backend with keys instead of a secret (`private_key_jwt`): id and JWK set.
+    pub keyed: Option<(String, String)>,
+    /// A demo native app (a public client) with a pending code of its own.
+    pub public: Option<DemoPublicApp>,
+}
+
+/// A public client's demo: its code carries an S256 challenge and is issued for its (loopback)
+/// redirect URI.
+#[derive(Debug)]
+pub struct DemoPublicApp {
+    pub client_id: String,
+    pub redirect_uri: String,
+    pub code: Secret,
+    pub code_challenge: String,
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -164,7 +178,9 @@ impl Config {
             ));
         }
         let store = match env.optional("TOKEN_STORE").as_deref() {
-            None | Some("memory") => StoreConfig::Memory { demo: demo(&env)? },
+            None | Some("memory") => StoreConfig::Memory {
+                demo: demo(&env)?.map(Box::new),
+            },
             Some("dynamodb") => StoreConfig::DynamoDb {
                 table: env.required("TABLE_NAME")?,
                 client_cache_seconds: env.seconds("CLIENT_CACHE_SECONDS", 60, 0)? as u64,
@@ -399,6 +415,19 @@ fn demo(env: &Env) -> Result<Option<Demo>, ConfigError> {
         introspector: match env.optional("DEMO_INTROSPECTOR_ID") {
             None => None,
             Some(id) => Some((id, Secret::new(env.required("DEMO_INTROSPECTOR_SECRET")?))),
+        },
+        keyed: match env.optional("DEMO_KEYED_CLIENT_ID") {
+            None => None,
+            Some(id) => Some((id, env.required("DEMO_KEYED_CLIENT_JWKS")?)),
+        },
+        public: match env.optional("DEMO_PUBLIC_CLIENT_ID") {
+            None => None,
+            Some(client_id) => Some(DemoPublicApp {
+                client_id,
+                redirect_uri: env.required("DEMO_PUBLIC_REDIRECT_URI")?,
+                code: Secret::new(env.required("DEMO_PUBLIC_CODE")?),
+                code_challenge: env.required("DEMO_PUBLIC_CODE_CHALLENGE")?,
+            }),
         },
     }))
 }

@@ -1,5 +1,6 @@
 //! Captures every log line of a full flow (codes, refreshes, a grace retry, reuse, failed
-//! authentication, Basic auth) and fails if any secret that was issued or presented appears.
+//! authentication, Basic auth, client assertions good, replayed and forged) and fails if any
+//! secret that was issued or presented appears.
 
 mod support;
 
@@ -40,7 +41,7 @@ fn capture_logs() -> (Captured, tracing::subscriber::DefaultGuard) {
 async fn no_secret_reaches_a_log_line() {
     let (captured, _guard) = capture_logs();
 
-    let h = Harness::standard(&Memory).await;
+    let h = Harness::with_private_key_jwt(&Memory).await;
     let mut secrets: Vec<String> = vec![CLIENT_SECRET.into(), OTHER_SECRET.into()];
     let mut bodies = Vec::new();
 
@@ -82,7 +83,33 @@ async fn no_secret_reaches_a_log_line() {
     secrets.push(auth.clone());
     h.post_authorized(&body, &auth).await;
 
+    // Client assertions: one accepted, the same replayed, one signed by a stranger's key.
+    let assertion = h.assertion();
+    let forged = h.assertion_for(
+        support::assertions::Signer::Stranger,
+        KEYED_ID,
+        &format!("{ISSUER}/chatroom/api/token"),
+    );
+    for (presented, status) in [(&assertion, 200), (&assertion, 401), (&forged, 401)] {
+        let params = [
+            ("grant_type", "client_credentials"),
+            (
+                "client_assertion_type",
+                chatroom_token::domain::client_assertion::ASSERTION_TYPE,
+            ),
+            ("client_assertion", presented),
+        ];
+        assert_eq!(h.post(&params).await.status, status);
+        let signature = presented.rsplit('.').next().unwrap().to_owned();
+        secrets.extend([presented.clone(), signature]);
+    }
+
     let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    assert!(logs.contains("client assertion refused"), "{logs}");
+    assert!(
+        logs.contains("replayed") && logs.contains("bad_signature"),
+        "{logs}"
+    );
     let lines = logs.lines().filter(|l| l.contains("\"endpoint\":")).count();
     assert!(
         lines >= 8,

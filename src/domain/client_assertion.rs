@@ -5,10 +5,13 @@
 //!
 //! Checked here, on the service's own clock: the signature, with the algorithm pinned to the
 //! registered key (RS256 or ES256; never `none`, never HMAC, never the token's own choice);
-//! `iss` = `sub` = the client; `aud` names this server; `exp` is present, not past and at most
-//! `MAX_LIFETIME` ahead; `nbf` and `iat` are not in the future; `jti` is present. That the
-//! `jti` is used once is the store's step (`ClientStore::spend_assertion`), taken after all of
-//! this succeeded.
+//! `iss` = `sub` = the client; `aud` names this server; `nbf` and `iat` are not in the future;
+//! `jti` is present; and the assertion is used within `MAX_LIFETIME` of when it was made: before
+//! its `exp`, and no later than `MAX_LIFETIME` after its `iat` (an assertion without `iat` may
+//! not have an `exp` further ahead than that). Libraries differ in the `exp` they write (Authlib
+//! writes an hour ahead, with `iat`); the window each assertion is usable in is a few minutes
+//! either way. That the `jti` is used once is the store's step (`ClientStore::spend_assertion`),
+//! taken after all of this succeeded, and remembered for as long as the assertion is usable.
 
 use crate::crypto::jwt_backend;
 use crate::crypto::sha256;
@@ -19,8 +22,9 @@ use serde::Deserialize;
 /// RFC 7523 §2.2: the only `client_assertion_type` there is.
 pub const ASSERTION_TYPE: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 
-/// An assertion may be valid for at most this long from now: it is a one-time credential, made
-/// for the request that carries it. The replay ledger keeps each `jti` this long at most.
+/// An assertion is usable for at most this long after it was made (`iat`, or now when it has
+/// none): it is a one-time credential, made for the request that carries it. The replay ledger
+/// keeps each `jti` this long (plus the skew) at most.
 pub const MAX_LIFETIME: i64 = 300;
 
 /// Clocks of client and server may differ by this much (`exp`, `nbf`, `iat`).
@@ -175,7 +179,8 @@ pub struct VerifiedAssertion {
     /// The `jti`, hashed with the client id: the replay ledger's key, of fixed size whatever the
     /// client sent.
     pub jti_hash: [u8; 32],
-    /// Until when the ledger must remember it: the assertion's `exp` plus the clock skew.
+    /// Until when the ledger must remember it: the end of the assertion's usable window plus
+    /// the clock skew.
     pub remember_until: i64,
 }
 
@@ -193,8 +198,9 @@ pub enum AssertionRefusal {
     /// `iss` or `sub` is not the client.
     WrongClient,
     WrongAudience,
+    /// Past its `exp`, or made (`iat`) more than `MAX_LIFETIME` ago.
     Expired,
-    /// `exp` more than `MAX_LIFETIME` ahead.
+    /// No `iat`, and an `exp` more than `MAX_LIFETIME` ahead.
     TooLong,
     /// `nbf` or `iat` in the future.
     NotYetValid,
@@ -271,15 +277,19 @@ pub fn verify(
     if claims.iss != client_id || claims.sub != client_id {
         return Err(AssertionRefusal::WrongClient);
     }
-    if claims.exp + CLOCK_SKEW <= now {
-        return Err(AssertionRefusal::Expired);
-    }
-    if claims.exp > now + MAX_LIFETIME + CLOCK_SKEW {
-        return Err(AssertionRefusal::TooLong);
-    }
     let future = |t: Option<i64>| t.is_some_and(|t| t > now + CLOCK_SKEW);
     if future(claims.nbf) || future(claims.iat) {
         return Err(AssertionRefusal::NotYetValid);
+    }
+    let usable_until = match claims.iat {
+        Some(iat) => claims.exp.min(iat + MAX_LIFETIME),
+        None if claims.exp > now + MAX_LIFETIME + CLOCK_SKEW => {
+            return Err(AssertionRefusal::TooLong)
+        }
+        None => claims.exp,
+    };
+    if usable_until + CLOCK_SKEW <= now {
+        return Err(AssertionRefusal::Expired);
     }
     if claims.jti.is_empty() {
         return Err(AssertionRefusal::Malformed);
@@ -291,7 +301,7 @@ pub fn verify(
             b"\0",
             claims.jti.as_bytes(),
         ]),
-        remember_until: claims.exp + CLOCK_SKEW,
+        remember_until: usable_until + CLOCK_SKEW,
     })
 }
 
@@ -401,6 +411,18 @@ mod tests {
         // The same jti of the same client is the same ledger entry, whichever key signed.
         assert_eq!(ec, rsa);
         assert_eq!(ec.remember_until, NOW + 60 + CLOCK_SKEW);
+        // An hour's exp is remembered only as long as the assertion is usable.
+        let hour = check(
+            &sign(
+                Algorithm::ES256,
+                EC_KEY,
+                Some("ec"),
+                &with(json!({"exp": NOW + 3600})),
+            ),
+            &keys,
+        )
+        .unwrap();
+        assert_eq!(hour.remember_until, NOW + MAX_LIFETIME + CLOCK_SKEW);
         // Another client's jti of the same text is another entry.
         let other = verify(
             &sign(
@@ -494,9 +516,18 @@ mod tests {
                 Expired,
             ),
             (
-                "valid too long",
-                rsa(with(json!({"exp": NOW + MAX_LIFETIME + CLOCK_SKEW + 1}))),
+                "without iat, valid too long",
+                rsa(with(
+                    json!({"iat": null, "exp": NOW + MAX_LIFETIME + CLOCK_SKEW + 1}),
+                )),
                 TooLong,
+            ),
+            (
+                "made too long ago, whatever its exp",
+                rsa(with(
+                    json!({"iat": NOW - MAX_LIFETIME - CLOCK_SKEW, "exp": NOW + 3600}),
+                )),
+                Expired,
             ),
             (
                 "not before the future",
@@ -521,7 +552,10 @@ mod tests {
         // The edges that still pass.
         for edge in [
             json!({"exp": NOW - CLOCK_SKEW + 1}),
-            json!({"exp": NOW + MAX_LIFETIME + CLOCK_SKEW}),
+            json!({"iat": null, "exp": NOW + MAX_LIFETIME + CLOCK_SKEW}),
+            // Authlib's default: an hour ahead, with iat.
+            json!({"exp": NOW + 3600}),
+            json!({"iat": NOW - MAX_LIFETIME - CLOCK_SKEW + 1, "exp": NOW + 3600}),
             json!({"nbf": NOW + CLOCK_SKEW, "iat": NOW + CLOCK_SKEW}),
             json!({"aud": [AUDIENCE, "https://elsewhere.example"]}),
         ] {

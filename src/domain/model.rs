@@ -82,6 +82,15 @@ pub struct ClientLifetimes {
     pub grace: Option<i64>,
 }
 
+/// A public client's own lifetimes at registration: its refresh tokens are bearer tokens in an
+/// app on a device until DPoP binds them, so its grants end sooner than the server's.
+pub const PUBLIC_CLIENT_LIFETIMES: ClientLifetimes = ClientLifetimes {
+    access_token: None,
+    refresh_idle: Some(7 * 86_400),
+    refresh_absolute: Some(30 * 86_400),
+    grace: None,
+};
+
 /// A registered third-party app.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Client {

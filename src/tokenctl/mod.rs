@@ -12,7 +12,9 @@ use crate::crypto::grant_token::{GrantId, TokenKeys};
 use crate::crypto::{b64url, random_bytes};
 use crate::domain::client_assertion::ClientKeys;
 use crate::domain::code_issuer::{issue_code, CodeRequest, IssueCodeError};
-use crate::domain::model::{Client, ClientLifetimes, GrantType, SecretHash};
+use crate::domain::model::{
+    Client, ClientLifetimes, GrantType, SecretHash, PUBLIC_CLIENT_LIFETIMES,
+};
 use crate::domain::pkce::{ChallengeMethod, CodeChallenge, PkcePolicy};
 use crate::domain::port::{ClientRegistry, ClientStore, StoreError};
 use crate::domain::redirect_uri::{is_registrable, is_registrable_native};
@@ -236,15 +238,6 @@ impl From<StoreError> for CtlError {
         Self::Store(error.to_string())
     }
 }
-
-/// A public client's own lifetimes at registration: its refresh tokens are bearer tokens in an
-/// app on a device until DPoP binds them, so its grants end sooner than the server's.
-const PUBLIC_CLIENT_LIFETIMES: ClientLifetimes = ClientLifetimes {
-    access_token: None,
-    refresh_idle: Some(7 * 86_400),
-    refresh_absolute: Some(30 * 86_400),
-    grace: None,
-};
 
 fn bad(message: impl Into<String>) -> CtlError {
     CtlError::BadInput(message.into())

@@ -58,6 +58,7 @@ impl Signer {
 
     /// Signs `claims` with this key, naming its kid.
     pub fn sign(self, claims: &Value) -> String {
+        chatroom_token::crypto::jwt_backend::install();
         let mut header = Header::new(self.algorithm());
         header.kid = Some(self.kid().to_owned());
         encode(&header, claims, &self.key()).unwrap()
