@@ -56,8 +56,9 @@ pub const CLIENT_SCOPE: &[&str] = &["chat_read", "chat_write", "user_info_read"]
 
 /// Who calls: two apps registered for both grants (the other with shorter lifetimes of its
 /// own), a native app registered as a public client (no secret: its `client_id` alone), a
-/// backend registered for client credentials only, and a resource server that may only
-/// introspect.
+/// backend registered for client credentials only, which authenticates with keys instead of a
+/// secret (`private_key_jwt`: a fresh signed assertion per request, each usable once), and a
+/// resource server that may only introspect.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Caller {
     App,
@@ -88,6 +89,10 @@ pub enum TokenId {
     /// Anything the service did not mint: garbage, a tampered token, one under another key.
     Forged,
 }
+
+/// How long after it was made the backend's assertion is refused as expired: its `exp` is a
+/// minute after it was made, plus the clock skew the service allows.
+pub const ASSERTION_EXPIRED_AFTER: i64 = 60 + 30;
 
 /// What an authorization-code request sends as its PKCE verifier.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -296,7 +301,7 @@ impl Model {
         fault: Fault,
     ) -> Step {
         let mut cost = Cost::client_read();
-        if let Err(error) = self.token_client(caller) {
+        if let Err(error) = self.token_client(caller, &mut cost) {
             return cost.answer(Answer::Error(error));
         }
         // A verifier is checked for form before anything else; ours are always well formed.
@@ -365,7 +370,7 @@ impl Model {
         fault: Fault,
     ) -> Step {
         let mut cost = Cost::client_read();
-        if let Err(error) = self.token_client(caller) {
+        if let Err(error) = self.token_client(caller, &mut cost) {
             return cost.answer(Answer::Error(error));
         }
         let TokenId::Refresh {
@@ -413,8 +418,8 @@ impl Model {
     /// Revocation endpoint (RFC 7009): any authenticated client, its own tokens only.
     pub fn revoke(&mut self, caller: Caller, token: TokenId, fault: Fault) -> Step {
         let mut cost = Cost::client_read();
-        if !self.enabled(caller) {
-            return cost.answer(Answer::Error(ErrorCode::InvalidClient));
+        if let Err(error) = self.authenticate(caller, &mut cost) {
+            return cost.answer(Answer::Error(error));
         }
         let now = self.now;
         let g = match token {
@@ -459,8 +464,8 @@ impl Model {
     /// active, while unexpired and their grant is not revoked.
     pub fn introspect(&self, caller: Caller, token: TokenId) -> Step {
         let mut cost = Cost::client_read();
-        if !self.enabled(caller) {
-            return cost.answer(Answer::Error(ErrorCode::InvalidClient));
+        if let Err(error) = self.authenticate(caller, &mut cost) {
+            return cost.answer(Answer::Error(error));
         }
         if caller != Caller::ResourceServer {
             return cost.answer(Answer::Error(ErrorCode::UnauthorizedClient));
@@ -481,11 +486,11 @@ impl Model {
 
     /// Token endpoint, `grant_type=client_credentials`: the backend's token for itself, for
     /// the scope asked for within its own (all of its own if none is asked for). Nothing is
-    /// stored: the client read is the whole cost.
+    /// stored: the client read (and the backend's assertion) is the whole cost.
     pub fn client_token(&self, caller: Caller, scope: Option<Vec<&'static str>>) -> Step {
-        let cost = Cost::client_read();
-        if !self.enabled(caller) {
-            return cost.answer(Answer::Error(ErrorCode::InvalidClient));
+        let mut cost = Cost::client_read();
+        if let Err(error) = self.authenticate(caller, &mut cost) {
+            return cost.answer(Answer::Error(error));
         }
         if caller != Caller::Backend {
             return cost.answer(Answer::Error(ErrorCode::UnauthorizedClient));
@@ -497,15 +502,37 @@ impl Model {
         cost.answer(Answer::ClientToken { scope })
     }
 
-    /// Client authentication and the grant-type check of the code and refresh grants.
-    fn token_client(&self, caller: Caller) -> Result<(), ErrorCode> {
+    /// Client authentication. The backend's assertion is spent once it authenticates (a
+    /// conditional put), whatever the request then answers.
+    fn authenticate(&self, caller: Caller, cost: &mut Cost) -> Result<(), ErrorCode> {
         if !self.enabled(caller) {
-            Err(ErrorCode::InvalidClient)
-        } else if matches!(caller, Caller::ResourceServer | Caller::Backend) {
+            return Err(ErrorCode::InvalidClient);
+        }
+        if caller == Caller::Backend {
+            cost.write();
+        }
+        Ok(())
+    }
+
+    /// Client authentication and the grant-type check of the code and refresh grants.
+    fn token_client(&self, caller: Caller, cost: &mut Cost) -> Result<(), ErrorCode> {
+        self.authenticate(caller, cost)?;
+        if matches!(caller, Caller::ResourceServer | Caller::Backend) {
             Err(ErrorCode::UnauthorizedClient)
         } else {
             Ok(())
         }
+    }
+
+    /// The backend's assertion made at `made_at`, already spent, sent again (someone who copied
+    /// it): refused, and nothing changes. Past its expiry it is refused unspent; before, its
+    /// spending is tried and refused.
+    pub fn replayed_assertion(&self, made_at: i64) -> Step {
+        let mut cost = Cost::client_read();
+        if self.enabled(Caller::Backend) && self.now - made_at < ASSERTION_EXPIRED_AFTER {
+            cost.write();
+        }
+        cost.answer(Answer::Error(ErrorCode::InvalidClient))
     }
 }
 

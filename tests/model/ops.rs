@@ -78,6 +78,9 @@ pub enum Op {
         caller: Caller,
         scope: Option<&'static str>,
     },
+    /// The backend's last assertion that authenticated, sent again in a client credentials
+    /// request (as by someone who copied it off the wire).
+    ReplayAssertion,
     Advance(i64),
     SetEnabled {
         client: Caller,
@@ -238,6 +241,7 @@ pub fn op() -> impl Strategy<Value = Op> {
             prop_oneof![2 => Just(None), 1 => prop::sample::select(CLIENT_TOKEN_SCOPES).prop_map(Some)],
         )
             .prop_map(|(caller, scope)| Op::ClientToken { caller, scope }),
+        1 => Just(Op::ReplayAssertion),
         2 => (introspector(), pick(Kind::Access))
             .prop_map(|(caller, token)| Op::Introspect { caller, token }),
         4 => advances().prop_map(Op::Advance),

@@ -18,6 +18,7 @@ use base64::Engine;
 use chatroom_token::clock::Clock;
 use chatroom_token::crypto::grant_token::{GrantId, TokenHash, TokenKeys, TokenKind};
 use chatroom_token::domain::access_token::{AccessTokenSigner, Holder};
+use chatroom_token::domain::client_assertion::ASSERTION_TYPE;
 use chatroom_token::domain::code_issuer::{issue_code, CodeRequest, IssueCodeError};
 use chatroom_token::domain::model::{Client, GrantRecord, GrantType};
 use chatroom_token::domain::pkce::{ChallengeMethod, CodeChallenge};
@@ -69,6 +70,11 @@ pub enum Call {
     ClientToken {
         scope: Option<Vec<&'static str>>,
     },
+    /// A client credentials request of the backend with an assertion made at this time and
+    /// already spent.
+    ReplayedAssertion {
+        made_at: i64,
+    },
 }
 
 impl Prepared {
@@ -91,6 +97,7 @@ impl Prepared {
             Call::Revoke { token } => model.revoke(self.caller, *token, self.fault),
             Call::Introspect { token } => model.introspect(self.caller, *token),
             Call::ClientToken { scope } => model.client_token(self.caller, scope.clone()),
+            Call::ReplayedAssertion { made_at } => model.replayed_assertion(*made_at),
         }
     }
 }
@@ -99,7 +106,8 @@ pub fn credentials(caller: Caller) -> (&'static str, &'static str) {
     match caller {
         Caller::App => (CLIENT_ID, CLIENT_SECRET),
         Caller::OtherApp => (OTHER_CLIENT_ID, OTHER_SECRET),
-        Caller::Backend => (BACKEND_ID, BACKEND_SECRET),
+        // Registered with keys: its requests carry an assertion instead (`client_params`).
+        Caller::Backend => (BACKEND_ID, ""),
         // A public client has no secret: it sends its id alone.
         Caller::NativeApp => (PUBLIC_ID, ""),
         Caller::ResourceServer => (RESOURCE_SERVER_ID, RESOURCE_SERVER_SECRET),
@@ -117,9 +125,37 @@ fn registration(caller: Caller, enabled: bool, at: i64) -> Client {
     match caller {
         Caller::OtherApp => registered.lifetimes = OTHER_APP_OWN,
         Caller::NativeApp => registered.public = true,
+        Caller::Backend => registered.assertion_keys = Some(assertions::keyed_jwks()),
         _ => {}
     }
     registered
+}
+
+/// A fresh assertion of the backend for the token endpoint, made at `now`.
+fn backend_assertion(now: i64) -> String {
+    let token_url = format!("{ISSUER}/chatroom/api/token");
+    assertions::Signer::Ec.sign(&assertions::assertion_claims(BACKEND_ID, &token_url, now))
+}
+
+/// The client authentication parameters of a request: a secret, an id alone (the public app),
+/// or a fresh assertion (the backend).
+fn client_params(caller: Caller, now: i64) -> Vec<(&'static str, String)> {
+    if caller == Caller::Backend {
+        return assertion_params(backend_assertion(now));
+    }
+    let (id, secret) = credentials(caller);
+    let mut params = vec![("client_id", id.to_owned())];
+    if !secret.is_empty() {
+        params.push(("client_secret", secret.to_owned()));
+    }
+    params
+}
+
+fn assertion_params(assertion: String) -> Vec<(&'static str, String)> {
+    vec![
+        ("client_assertion_type", ASSERTION_TYPE.to_owned()),
+        ("client_assertion", assertion),
+    ]
 }
 
 fn words(scope: &str) -> Vec<String> {
@@ -184,6 +220,8 @@ pub struct World<'b, B: ModelBackend> {
     pub handed_out: HashMap<(usize, u32), String>,
     /// Grants the store has shown revoked.
     pub revoked_seen: Vec<bool>,
+    /// The backend's last assertion that authenticated (so was spent), and when it was made.
+    pub spent_assertion: Option<(String, i64)>,
 }
 
 impl<'b, B: ModelBackend> World<'b, B> {
@@ -208,6 +246,7 @@ impl<'b, B: ModelBackend> World<'b, B> {
             access: Vec::new(),
             handed_out: HashMap::new(),
             revoked_seen: Vec::new(),
+            spent_assertion: None,
         }
     }
 
@@ -291,14 +330,7 @@ impl<'b, B: ModelBackend> World<'b, B> {
 
     /// Turns an HTTP operation into its request, or `None` if it picks a token not there yet.
     pub fn prepare(&self, op: &Op) -> Option<Prepared> {
-        let client = |caller: Caller| {
-            let (id, secret) = credentials(caller);
-            let mut params = vec![("client_id", id.to_owned())];
-            if !secret.is_empty() {
-                params.push(("client_secret", secret.to_owned()));
-            }
-            params
-        };
+        let client = |caller: Caller| client_params(caller, self.h.clock.now());
         let prepared = match op {
             Op::Redeem {
                 caller,
@@ -415,6 +447,19 @@ impl<'b, B: ModelBackend> World<'b, B> {
                     forged: false,
                 }
             }
+            Op::ReplayAssertion => {
+                let (assertion, made_at) = self.spent_assertion.clone()?;
+                let mut params = vec![("grant_type", "client_credentials".to_owned())];
+                params.extend(assertion_params(assertion));
+                Prepared {
+                    path: "/chatroom/api/token",
+                    params,
+                    caller: Caller::Backend,
+                    call: Call::ReplayedAssertion { made_at },
+                    fault: Fault::None,
+                    forged: true,
+                }
+            }
             Op::IssueCode { .. } | Op::Advance(_) | Op::SetEnabled { .. } => return None,
         };
         Some(prepared)
@@ -502,6 +547,16 @@ impl<'b, B: ModelBackend> World<'b, B> {
                 )
             })?;
         self.record(&expected.answer, &reply, prepared)?;
+        if prepared.caller == Caller::Backend
+            && expected.answer != Answer::Error(super::ErrorCode::InvalidClient)
+        {
+            let assertion = prepared
+                .params
+                .iter()
+                .find(|(name, _)| *name == "client_assertion")
+                .map(|(_, value)| value.clone());
+            self.spent_assertion = assertion.map(|a| (a, self.model.now));
+        }
         if prepared.forged && self.records().await != records_before {
             return Err("a forged or malformed token changed the store".into());
         }
