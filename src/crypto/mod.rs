@@ -3,6 +3,7 @@
 
 pub mod grant_token;
 pub mod jwt_backend;
+pub mod public_key;
 pub mod secret;
 pub mod successor_seal;
 

@@ -8,6 +8,7 @@ pub mod client_credentials;
 pub mod code_issuer;
 pub mod conditions;
 pub mod discovery;
+pub mod dpop;
 pub mod error;
 pub mod internal_callers;
 pub mod internal_codes;
