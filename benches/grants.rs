@@ -82,6 +82,7 @@ fn setup(runtime: &tokio::runtime::Runtime, key: SigningKey) -> (TokenService, A
             enabled: true,
             may_introspect: false,
             assertion_keys: None,
+            dpop_bound_access_tokens: false,
             pkce: PkcePolicy::Optional,
             previous_secret: None,
             public: false,

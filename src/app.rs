@@ -144,6 +144,9 @@ pub async fn build_service_with_source(
     if config.private_key_jwt {
         service = service.with_private_key_jwt();
     }
+    if let Some(policy) = &config.dpop {
+        service = service.with_dpop(policy.clone());
+    }
     Ok(match &config.scopes_supported {
         Some(scopes) => service.with_scopes_supported(scopes),
         None => service,
@@ -262,6 +265,7 @@ async fn seed_demo(
         enabled: true,
         may_introspect: false,
         assertion_keys: None,
+        dpop_bound_access_tokens: false,
         // The API document's flow: the demo code carries no challenge.
         pkce: PkcePolicy::Optional,
         previous_secret: None,
@@ -280,6 +284,7 @@ async fn seed_demo(
             grant_types: vec![],
             may_introspect: true,
             assertion_keys: None,
+            dpop_bound_access_tokens: false,
             ..client.clone()
         };
         store

@@ -3,9 +3,11 @@
 
 use crate::crypto::secret::Secret;
 use crate::domain::access_token::SigningKey;
+use crate::domain::discovery::TOKEN_PATH;
+use crate::domain::dpop::{normalize_uri, ProofAlgorithm, ProofRules};
 use crate::domain::internal_callers::InternalCallers;
 use crate::domain::key_ring::{GrantKey, KeyMaterial, KeyState};
-use crate::domain::service::Lifetimes;
+use crate::domain::service::{DpopPolicy, Lifetimes};
 use std::fmt;
 
 /// Keys shorter than this are refused: HS256 and the token tags need 256-bit keys.
@@ -37,6 +39,8 @@ pub struct Config {
     pub public_clients: bool,
     /// Serve `private_key_jwt` (RFC 7523) to clients registered with keys.
     pub private_key_jwt: bool,
+    /// Serve DPoP (RFC 9449) at the token endpoint, with these rules.
+    pub dpop: Option<DpopPolicy>,
 }
 
 /// Names the keys, never shows them.
@@ -53,6 +57,7 @@ impl std::fmt::Debug for Config {
             .field("client_credentials", &self.client_credentials)
             .field("public_clients", &self.public_clients)
             .field("private_key_jwt", &self.private_key_jwt)
+            .field("dpop", &self.dpop)
             .finish()
     }
 }
@@ -187,6 +192,7 @@ impl Config {
             },
             Some(_) => return Err(invalid("TOKEN_STORE", "must be memory or dynamodb")),
         };
+        let dpop = dpop(&env, &issuer)?;
         Ok(Self {
             keys,
             keys_refresh_seconds,
@@ -198,6 +204,7 @@ impl Config {
             client_credentials: env.switch("CLIENT_CREDENTIALS")?,
             public_clients: env.switch("PUBLIC_CLIENTS")?,
             private_key_jwt: env.switch("PRIVATE_KEY_JWT")?,
+            dpop,
         })
     }
 }
@@ -398,6 +405,47 @@ fn internal_callers(env: &Env) -> Result<InternalCallers, ConfigError> {
         ));
     }
     Ok(callers)
+}
+
+/// DPoP (RFC 9449) where `DPOP=enabled`: the algorithms (`DPOP_SIGNING_ALGS`, ES256 by
+/// default), how old or how far ahead a proof's `iat` may be (`DPOP_PROOF_MAX_AGE_SECONDS`, 60),
+/// and whether every public client must send proofs (`DPOP_REQUIRED_FOR_PUBLIC_CLIENTS`). The
+/// URL a proof must name is the issuer's token endpoint, from configuration only.
+fn dpop(env: &Env, issuer: &str) -> Result<Option<DpopPolicy>, ConfigError> {
+    if !env.switch("DPOP")? {
+        return Ok(None);
+    }
+    const ALGS: &str = "DPOP_SIGNING_ALGS";
+    let names = env.optional(ALGS).unwrap_or_else(|| "ES256".to_owned());
+    let algorithms = names
+        .split([',', ' '])
+        .filter(|name| !name.is_empty())
+        .map(|name| {
+            ProofAlgorithm::parse(name).ok_or_else(|| invalid(ALGS, "takes ES256 and RS256 only"))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    if algorithms.is_empty() {
+        return Err(invalid(ALGS, "names no algorithm"));
+    }
+    let max_age = env.seconds("DPOP_PROOF_MAX_AGE_SECONDS", 60, 1)?;
+    if max_age > 300 {
+        return Err(invalid(
+            "DPOP_PROOF_MAX_AGE_SECONDS",
+            "must be at most 300: a proof is made for the request that carries it",
+        ));
+    }
+    let target = normalize_uri(&format!("{issuer}{TOKEN_PATH}"))
+        .ok_or_else(|| invalid("ISSUER", "must be an http or https URL for DPoP"))?;
+    Ok(Some(DpopPolicy {
+        rules: ProofRules {
+            algorithms,
+            method: "POST",
+            target,
+            max_age,
+            max_ahead: max_age,
+        },
+        required_for_public_clients: env.switch("DPOP_REQUIRED_FOR_PUBLIC_CLIENTS")?,
+    }))
 }
 
 fn demo(env: &Env) -> Result<Option<Demo>, ConfigError> {

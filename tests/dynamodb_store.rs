@@ -5,6 +5,7 @@
 mod support;
 
 use aws_sdk_dynamodb::config::retry::RetryConfig;
+use chatroom_token::clock::Clock;
 use chatroom_token::crypto::grant_token::TokenKind;
 use chatroom_token::domain::client_assertion::ASSERTION_TYPE;
 use chatroom_token::domain::port::{ClientRegistry, GrantStore};
@@ -250,6 +251,73 @@ async fn a_lost_answer_to_spending_an_assertion_is_our_own_write() {
     assert_eq!(backend.log.take(), ["PutItem", "PutItem"], "one retry");
     backend.log.clear_injection();
     h.post(&form).await.assert_error(401, "invalid_client");
+    backend.tables.cleanup().await;
+}
+
+/// DPoP costs no request: the proof is checked before the write, and what the grant keeps of it
+/// (the bound key, the last proof) rides in the one conditional write of each step.
+#[tokio::test]
+async fn a_dpop_refresh_is_still_one_conditional_write() {
+    let backend = Instrumented::new();
+    let h = Harness::with_dpop(&backend, false).await;
+    let key = support::dpop::DpopKey::new();
+    let challenge = chatroom_token::domain::pkce::CodeChallenge {
+        method: chatroom_token::domain::pkce::ChallengeMethod::S256,
+        value: S256_CHALLENGE.into(),
+    };
+    let code = h
+        .code_with(PUBLIC_ID, "chat_read", Some(REDIRECT_URI), Some(challenge))
+        .await;
+    backend.log.take();
+    let redeemed = h
+        .post_with_dpop(
+            &[
+                ("grant_type", "authorization_code"),
+                ("client_id", PUBLIC_ID),
+                ("code", &code),
+                ("redirect_uri", REDIRECT_URI),
+                ("code_verifier", VERIFIER),
+            ],
+            &[&key.proof(h.clock.now())],
+        )
+        .await;
+    assert_eq!(redeemed.body["token_type"], "DPoP", "{}", redeemed.raw);
+    assert_eq!(backend.log.take(), ["UpdateItem"], "code redemption");
+    let first = redeemed.refresh_token();
+    let refresh = |token: String| {
+        let h = &h;
+        let proof = key.proof(h.clock.now());
+        async move {
+            h.post_with_dpop(
+                &[
+                    ("grant_type", "refresh_token"),
+                    ("client_id", PUBLIC_ID),
+                    ("refresh_token", &token),
+                ],
+                &[&proof],
+            )
+            .await
+        }
+    };
+    let refreshed = refresh(first.clone()).await;
+    assert_eq!(refreshed.body["token_type"], "DPoP", "{}", refreshed.raw);
+    assert_eq!(backend.log.take(), ["UpdateItem"], "refresh");
+    let retried = refresh(first).await;
+    assert_eq!(retried.refresh_token(), refreshed.refresh_token());
+    assert_eq!(backend.log.take(), ["UpdateItem"], "grace retry");
+    let thief = h
+        .post(&[
+            ("grant_type", "refresh_token"),
+            ("client_id", PUBLIC_ID),
+            ("refresh_token", &refreshed.refresh_token()),
+        ])
+        .await;
+    thief.assert_error(400, "invalid_grant");
+    assert_eq!(
+        backend.log.take(),
+        ["UpdateItem"],
+        "no key: the refused write, no revocation"
+    );
     backend.tables.cleanup().await;
 }
 

@@ -91,6 +91,7 @@ impl Fleet {
                     enabled: true,
                     may_introspect,
                     assertion_keys: None,
+                    dpop_bound_access_tokens: false,
                     // The codes here are issued without a challenge.
                     pkce: PkcePolicy::Optional,
                     previous_secret: None,

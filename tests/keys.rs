@@ -53,6 +53,7 @@ async fn access_token(signing_keys: &str) -> String {
             enabled: true,
             may_introspect: false,
             assertion_keys: None,
+            dpop_bound_access_tokens: false,
             pkce: PkcePolicy::Optional,
             previous_secret: None,
             public: false,

@@ -25,6 +25,16 @@ pub struct AccessClaims {
     /// credentials), which comes from no grant: its `sub` is the client id.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gid: Option<String>,
+    /// RFC 9449 §6.1: the thumbprint of the key the token is bound to (DPoP); absent on a
+    /// bearer token.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cnf: Option<Confirmation>,
+}
+
+/// RFC 7800's confirmation claim, with RFC 9449's `jkt` member.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Confirmation {
+    pub jkt: String,
 }
 
 /// Who an access token is for.
@@ -85,7 +95,7 @@ impl AccessTokenSigner {
         self.sign_for(holder, client_id, scope, now, self.lifetime)
     }
 
-    /// A token for `holder`, valid `lifetime` seconds from `now`.
+    /// A bearer token for `holder`, valid `lifetime` seconds from `now`.
     pub fn sign_for(
         &self,
         holder: Holder<'_>,
@@ -93,6 +103,19 @@ impl AccessTokenSigner {
         scope: String,
         now: i64,
         lifetime: i64,
+    ) -> Result<String, jsonwebtoken::errors::Error> {
+        self.sign_bound(holder, client_id, scope, now, lifetime, None)
+    }
+
+    /// A token for `holder`, bound to the DPoP key with thumbprint `jkt` where given.
+    pub fn sign_bound(
+        &self,
+        holder: Holder<'_>,
+        client_id: &str,
+        scope: String,
+        now: i64,
+        lifetime: i64,
+        jkt: Option<&str>,
     ) -> Result<String, jsonwebtoken::errors::Error> {
         let (sub, gid) = match holder {
             Holder::User { user_id, grant_id } => (user_id, Some(grant_id.to_string())),
@@ -108,6 +131,9 @@ impl AccessTokenSigner {
             client_id: client_id.to_owned(),
             scope,
             gid,
+            cnf: jkt.map(|jkt| Confirmation {
+                jkt: jkt.to_owned(),
+            }),
         };
         jsonwebtoken::encode(&self.header, &claims, &self.key)
     }

@@ -10,12 +10,14 @@ use super::model::{Client, GrantRecord};
 use super::pkce::VerifierProof;
 use super::service::{Event, Lifetimes, Report, TokenRequest, TokenResponse, TokenService};
 use crate::crypto::grant_token::{GrantToken, TokenKind};
-use crate::domain::port::{Redemption, Rejected};
+use crate::domain::dpop::Proof;
+use crate::domain::port::{ProofUse, Redemption, Rejected};
 
 pub async fn redeem(
     service: &TokenService,
     client: &Client,
     request: &TokenRequest,
+    proof: Option<&Proof>,
     report: &mut Report,
 ) -> Result<TokenResponse, OAuthError> {
     let code = request
@@ -50,11 +52,16 @@ pub async fn redeem(
         now,
         refresh_hash: refresh.hash,
         expires_at: now + lifetimes.refresh_absolute,
+        proof: proof.map(proof_use),
+        // RFC 9449 §5: a public client's refresh tokens are bound to the key of the proof it
+        // redeemed its code with; a confidential client's are not (its authentication already
+        // constrains them, and it may change keys).
+        bind_to_proof_key: client.public,
     };
     match service.grants.redeem_code(&redemption).await {
         Ok(grant) => {
             report.event = Some(Event::CodeRedeemed);
-            issue(service, &grant, &refresh, &lifetimes)
+            issue(service, &grant, &refresh, &lifetimes, proof)
         }
         Err(Rejected::Store(error)) => Err(error.into()),
         Err(Rejected::Condition(None)) => Err(invalid_code()),
@@ -66,6 +73,7 @@ pub async fn redeem(
                 redemption: &redemption,
                 lifetimes: &lifetimes,
                 public_client: client.public,
+                proof,
             };
             explain_refusal(service, refusal, report).await
         }
@@ -89,8 +97,19 @@ fn issue(
     grant: &GrantRecord,
     refresh: &GrantToken,
     lifetimes: &Lifetimes,
+    proof: Option<&Proof>,
 ) -> Result<TokenResponse, OAuthError> {
-    service.respond(grant, grant.scope.to_string(), refresh.text(), lifetimes)
+    let scope = grant.scope.to_string();
+    service.respond(grant, scope, refresh.text(), lifetimes, proof)
+}
+
+/// What the grant keeps of a DPoP proof.
+pub(crate) fn proof_use(proof: &Proof) -> ProofUse {
+    ProofUse {
+        key: proof.key_digest(),
+        iat: proof.iat,
+        jti: proof.jti_digest(),
+    }
 }
 
 /// A refused redemption and what it was refused with.
@@ -102,6 +121,7 @@ struct Refusal<'a> {
     lifetimes: &'a Lifetimes,
     /// The redeeming client is public: its `client_id` proved nothing.
     public_client: bool,
+    proof: Option<&'a Proof>,
 }
 
 /// Works out why the redemption was refused, from the record as it stood.
@@ -117,6 +137,7 @@ async fn explain_refusal(
         redemption,
         lifetimes,
         public_client,
+        proof,
     } = refusal;
     if !grant.code_hash.matches(&code.hash) {
         return Err(invalid_code());
@@ -131,7 +152,7 @@ async fn explain_refusal(
         // Our own write was applied but its answer was lost, and the SDK's retry found the
         // code redeemed by us: this is not a replay.
         report.event = Some(Event::OwnWriteRecovered);
-        return issue(service, grant, refresh, lifetimes);
+        return issue(service, grant, refresh, lifetimes, proof);
     }
     if grant.client_id != redemption.client_id {
         // Before the replay check: another client holding this code (a leaked redirect, a

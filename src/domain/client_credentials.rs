@@ -8,6 +8,7 @@
 //! or loses the grant type (`introspection`).
 
 use super::access_token::Holder;
+use super::dpop::Proof;
 use super::error::OAuthError;
 use super::model::Client;
 use super::scope::Scope;
@@ -17,11 +18,15 @@ pub fn issue(
     service: &TokenService,
     client: &Client,
     request: &TokenRequest,
+    proof: Option<&Proof>,
     report: &mut Report,
 ) -> Result<TokenResponse, OAuthError> {
     let scope = granted_scope(client, request.scope.as_deref())?;
     let lifetimes = service.lifetimes.for_client(&client.lifetimes);
-    let answer = service.sign(Holder::Client, &client.id, scope.to_string(), &lifetimes)?;
+    // With a DPoP proof the token is bound to its key (nothing to remember: no grant, and a
+    // replayed proof gets a token only the key's holder can use).
+    let scope = scope.to_string();
+    let answer = service.sign(Holder::Client, &client.id, scope, &lifetimes, proof)?;
     report.event = Some(Event::ClientTokenIssued);
     Ok(answer)
 }

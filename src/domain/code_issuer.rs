@@ -137,6 +137,8 @@ pub fn pending_grant(
         rotated_at: None,
         revoked_at: None,
         expires_at: code_expires_at,
+        dpop_key: None,
+        last_proof: None,
     }
 }
 
@@ -206,6 +208,7 @@ mod tests {
             enabled: true,
             may_introspect: false,
             assertion_keys: None,
+            dpop_bound_access_tokens: false,
             pkce: PkcePolicy::Optional,
             lifetimes: ClientLifetimes::default(),
             created_at: 0,

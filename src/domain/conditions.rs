@@ -1,8 +1,8 @@
 //! The conditions of the store's conditional steps, as predicates over a record. The memory store
 //! evaluates exactly these; the DynamoDB store's condition expressions are their translation.
 
-use super::port::{Redemption, Revocation, Rotation};
-use crate::domain::model::GrantRecord;
+use super::port::{ProofUse, Redemption, Revocation, Rotation};
+use crate::domain::model::{GrantRecord, LastProof};
 
 /// A new grant found its id taken. If the record there holds this very code, it is this
 /// request's own write, applied before its answer was lost (the SDK retried the write): the code
@@ -48,6 +48,35 @@ pub fn rotation_applies(record: &GrantRecord, r: &Rotation) -> bool {
         && record.client_id == r.client_id
         && within_lifetimes(record, r)
         && covers_scope(record, r)
+        && key_fits(record, r.proof.as_ref())
+        && proof_is_new(record, r.proof.as_ref())
+}
+
+/// A grant bound to a DPoP key is refreshed only with a proof of that key; an unbound one with
+/// any proof or none.
+pub fn key_fits(record: &GrantRecord, proof: Option<&ProofUse>) -> bool {
+    match (&record.dpop_key, proof) {
+        (None, _) => true,
+        (Some(bound), Some(proof)) => *bound == proof.key,
+        (Some(_), None) => false,
+    }
+}
+
+/// A proof is accepted only if it is newer than the last one the grant accepted (made later, or
+/// in the same second with another `jti`): so each proof works once, remembered by the very
+/// write that accepts it.
+pub fn proof_is_new(record: &GrantRecord, proof: Option<&ProofUse>) -> bool {
+    match (&record.last_proof, proof) {
+        (Some(last), Some(proof)) => last.is_older_than(proof.iat, &proof.jti),
+        _ => true,
+    }
+}
+
+fn remember(proof: Option<&ProofUse>) -> Option<LastProof> {
+    proof.map(|p| LastProof {
+        iat: p.iat,
+        jti: p.jti,
+    })
 }
 
 /// Neither the idle nor the absolute lifetime has run out.
@@ -85,6 +114,12 @@ pub fn apply_redemption(record: &mut GrantRecord, r: &Redemption) {
     record.refresh_hash = Some(r.refresh_hash);
     record.generation = 0;
     record.expires_at = r.expires_at;
+    if let Some(proof) = r.proof.as_ref().filter(|_| r.bind_to_proof_key) {
+        record.dpop_key = Some(proof.key);
+    }
+    if let Some(proof) = remember(r.proof.as_ref()) {
+        record.last_proof = Some(proof);
+    }
 }
 
 /// The record after a successful rotation.
@@ -95,4 +130,7 @@ pub fn apply_rotation(record: &mut GrantRecord, r: &Rotation) {
     record.sealed_successor = r.sealed_successor.clone();
     record.rotated_at = Some(r.now);
     record.expires_at = r.expires_at;
+    if let Some(proof) = remember(r.proof.as_ref()) {
+        record.last_proof = Some(proof);
+    }
 }

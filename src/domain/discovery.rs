@@ -4,6 +4,7 @@
 //! by an endpoint path below.
 
 use super::access_token::PreparedKey;
+use super::dpop::ProofAlgorithm;
 use serde_json::json;
 
 pub const TOKEN_PATH: &str = "/chatroom/api/token";
@@ -18,14 +19,16 @@ pub const METADATA_PATH: &str = "/.well-known/oauth-authorization-server";
 /// The RFC 8414 metadata document.
 /// What the service serves beyond the API document's grants and client secrets.
 #[derive(Clone, Copy, Debug, Default)]
-pub struct Served {
+pub struct Served<'a> {
     pub client_credentials: bool,
     pub public_clients: bool,
     pub private_key_jwt: bool,
+    /// Where DPoP is served: the algorithms its proofs may use.
+    pub dpop_algorithms: Option<&'a [ProofAlgorithm]>,
 }
 
 /// The grant types and authentication methods are listed only where the service serves them.
-pub fn metadata(issuer: &str, scopes_supported: Option<&[String]>, served: Served) -> String {
+pub fn metadata(issuer: &str, scopes_supported: Option<&[String]>, served: Served<'_>) -> String {
     let mut grant_types = vec!["authorization_code", "refresh_token"];
     if served.client_credentials {
         grant_types.push("client_credentials");
@@ -62,6 +65,11 @@ pub fn metadata(issuer: &str, scopes_supported: Option<&[String]>, served: Serve
             document[format!("{endpoint}_endpoint_auth_signing_alg_values_supported")] =
                 algorithms.clone();
         }
+    }
+    if let Some(algorithms) = served.dpop_algorithms {
+        // RFC 9449 §5.1.
+        let names: Vec<&str> = algorithms.iter().map(|a| a.as_str()).collect();
+        document["dpop_signing_alg_values_supported"] = json!(names);
     }
     if let Some(scopes) = scopes_supported {
         document["scopes_supported"] = json!(scopes);

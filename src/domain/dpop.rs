@@ -15,6 +15,7 @@
 
 use crate::crypto::public_key::PublicKey;
 use crate::crypto::{b64url, b64url_decode, sha256};
+use crate::domain::model::{JtiDigest, KeyDigest};
 use serde_json::{Map, Value};
 
 /// RFC 9449 §4.2.
@@ -72,9 +73,27 @@ pub struct ProofRules {
 pub struct Proof {
     /// The key's RFC 7638 thumbprint (SHA-256, base64url): what a token is bound to (`cnf.jkt`).
     pub jkt: String,
+    /// The same, as bytes.
+    pub thumbprint: [u8; 32],
     /// The `jti`, hashed with the key's thumbprint: what is recorded to spend the proof once.
     pub jti_hash: [u8; 32],
     pub iat: i64,
+}
+
+impl Proof {
+    /// The key as a grant keeps it (`model::KeyDigest`).
+    pub fn key_digest(&self) -> KeyDigest {
+        let mut digest = [0; 16];
+        digest.copy_from_slice(&self.thumbprint[..16]);
+        digest
+    }
+
+    /// The `jti` as a grant keeps it (`model::JtiDigest`).
+    pub fn jti_digest(&self) -> JtiDigest {
+        let mut digest = [0; 8];
+        digest.copy_from_slice(&self.jti_hash[..8]);
+        digest
+    }
 }
 
 /// Why a proof was refused: logged and counted; the answer is `invalid_dpop_proof` for all.
@@ -159,7 +178,8 @@ pub fn verify(proof: &str, rules: &ProofRules, now: i64) -> Result<Proof, ProofR
     if PRIVATE_MEMBERS.iter().any(|m| jwk.contains_key(*m)) {
         return Err(PrivateKey);
     }
-    let (key, jkt) = public_key(jwk, algorithm).ok_or(Key)?;
+    let (key, thumbprint) = public_key(jwk, algorithm).ok_or(Key)?;
+    let jkt = b64url(&thumbprint);
     let signing_input = &proof[..header_b64.len() + 1 + claims_b64.len()];
     if !key.verifies(signing_input.as_bytes(), &signature) {
         return Err(Signature);
@@ -191,6 +211,7 @@ pub fn verify(proof: &str, rules: &ProofRules, now: i64) -> Result<Proof, ProofR
             jti.as_bytes(),
         ]),
         jkt,
+        thumbprint,
         iat,
     })
 }
@@ -206,7 +227,10 @@ fn json_object(part: &str) -> Result<Map<String, Value>, ProofRefusal> {
 /// The key a JWK holds, if it is of the type and curve `algorithm` needs, and its RFC 7638
 /// thumbprint: SHA-256 over the required members in lexicographic order, no whitespace, the
 /// members' values as given (base64url without padding, checked canonical by decoding).
-fn public_key(jwk: &Map<String, Value>, algorithm: ProofAlgorithm) -> Option<(PublicKey, String)> {
+fn public_key(
+    jwk: &Map<String, Value>,
+    algorithm: ProofAlgorithm,
+) -> Option<(PublicKey, [u8; 32])> {
     let text = |name: &str| jwk.get(name).and_then(Value::as_str);
     let canonical = serde_json::to_string;
     match algorithm {
@@ -221,7 +245,7 @@ fn public_key(jwk: &Map<String, Value>, algorithm: ProofAlgorithm) -> Option<(Pu
                 canonical(x).ok()?,
                 canonical(y).ok()?
             );
-            Some((key, b64url(&sha256(&[members.as_bytes()]))))
+            Some((key, sha256(&[members.as_bytes()])))
         }
         ProofAlgorithm::Rs256 => {
             if text("kty")? != "RSA" {
@@ -242,7 +266,7 @@ fn public_key(jwk: &Map<String, Value>, algorithm: ProofAlgorithm) -> Option<(Pu
                 canonical(e).ok()?,
                 canonical(n).ok()?
             );
-            Some((key, b64url(&sha256(&[members.as_bytes()]))))
+            Some((key, sha256(&[members.as_bytes()])))
         }
     }
 }
@@ -685,8 +709,11 @@ mod tests {
             "alg": "RS256",
             "kid": "2011-04-29",
         });
-        let (_, jkt) = public_key(jwk.as_object().unwrap(), ProofAlgorithm::Rs256).unwrap();
-        assert_eq!(jkt, "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs");
+        let (_, thumbprint) = public_key(jwk.as_object().unwrap(), ProofAlgorithm::Rs256).unwrap();
+        assert_eq!(
+            b64url(&thumbprint),
+            "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs"
+        );
     }
 
     #[test]

@@ -14,6 +14,8 @@ pub enum ErrorCode {
     InvalidScope,
     /// RFC 7009 §2.2.1: a token this server cannot revoke (a client's own token).
     UnsupportedTokenType,
+    /// RFC 9449 §5: the request's DPoP proof is missing where required, invalid, or used.
+    InvalidDpopProof,
     ServerError,
     TemporarilyUnavailable,
     /// Routing answers, outside the token endpoint proper.
@@ -31,6 +33,7 @@ impl ErrorCode {
             Self::UnsupportedGrantType => "unsupported_grant_type",
             Self::InvalidScope => "invalid_scope",
             Self::UnsupportedTokenType => "unsupported_token_type",
+            Self::InvalidDpopProof => "invalid_dpop_proof",
             Self::ServerError => "server_error",
             Self::TemporarilyUnavailable => "temporarily_unavailable",
             Self::NotFound => "not_found",
@@ -83,6 +86,10 @@ impl OAuthError {
 
     pub fn invalid_grant(description: &'static str) -> Self {
         Self::new(ErrorCode::InvalidGrant, description)
+    }
+
+    pub fn invalid_dpop_proof(description: &'static str) -> Self {
+        Self::new(ErrorCode::InvalidDpopProof, description)
     }
 
     pub fn invalid_scope(description: &'static str) -> Self {

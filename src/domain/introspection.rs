@@ -14,7 +14,7 @@
 //! tripping reuse detection. It answers `{"active": false}` without a store call, as anything we
 //! did not mint does.
 
-use super::access_token::AccessClaims;
+use super::access_token::{AccessClaims, Confirmation};
 use super::error::{ErrorCode, OAuthError};
 use super::model::{Client, GrantRecord, GrantType};
 use super::revocation::{recognise, Presented};
@@ -39,9 +39,13 @@ pub struct ActiveToken {
     pub sub: String,
     pub exp: i64,
     pub iat: i64,
+    /// `DPoP` for a token bound to a key (RFC 9449 §6.2), `Bearer` otherwise.
     pub token_type: &'static str,
     pub iss: String,
     pub aud: Vec<String>,
+    /// The bound key's thumbprint (RFC 9449 §6.2), for a DPoP-bound token.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cnf: Option<Confirmation>,
 }
 
 const INACTIVE: Introspection = Introspection::Inactive { active: false };
@@ -97,9 +101,14 @@ pub async fn introspect(
                     sub: claims.sub,
                     exp: claims.exp,
                     iat: claims.iat,
-                    token_type: "Bearer",
+                    token_type: if claims.cnf.is_some() {
+                        "DPoP"
+                    } else {
+                        "Bearer"
+                    },
                     iss: claims.iss,
                     aud: claims.aud,
+                    cnf: claims.cnf,
                 })
             } else {
                 INACTIVE

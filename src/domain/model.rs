@@ -116,6 +116,9 @@ pub struct Client {
     /// What the client's codes must carry; S256 unless registered otherwise.
     pub pkce: PkcePolicy,
     pub lifetimes: ClientLifetimes,
+    /// RFC 9449 §5.2 `dpop_bound_access_tokens`: every token request of this client needs a
+    /// DPoP proof.
+    pub dpop_bound_access_tokens: bool,
     pub created_at: i64,
 }
 
@@ -175,6 +178,35 @@ pub struct GrantRecord {
     pub revoked_at: Option<i64>,
     /// When the store may delete the record (DynamoDB TTL). Validity never depends on it.
     pub expires_at: i64,
+    /// DPoP (RFC 9449 §5): the key a public client's refresh tokens are bound to, set by the
+    /// redemption that presented a proof; every refresh then needs a proof with that key.
+    pub dpop_key: Option<KeyDigest>,
+    /// The last DPoP proof a redemption or rotation of this grant accepted: a proof no newer
+    /// is refused (each proof works once, at the cost of no extra request).
+    pub last_proof: Option<LastProof>,
+}
+
+/// A DPoP key as a grant keeps it: the first 16 bytes of its RFC 7638 thumbprint (finding
+/// another key with the same ones takes 2^128 work), so the largest grant item stays under 1 KB.
+pub type KeyDigest = [u8; 16];
+
+/// A proof's `jti` as a grant keeps it: 8 bytes of its hash with the key (a grant sees a few
+/// proofs a day; a replay is the same `jti`, so the same bytes).
+pub type JtiDigest = [u8; 8];
+
+/// A DPoP proof as a grant remembers it: when it was made, and its `jti`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LastProof {
+    pub iat: i64,
+    pub jti: JtiDigest,
+}
+
+impl LastProof {
+    /// Whether a proof made at `iat` with `jti` is newer than this one: made later, or in the
+    /// same second with another `jti`.
+    pub fn is_older_than(&self, iat: i64, jti: &JtiDigest) -> bool {
+        self.iat < iat || (self.iat == iat && self.jti != *jti)
+    }
 }
 
 impl GrantRecord {
@@ -219,6 +251,7 @@ mod tests {
             enabled: true,
             may_introspect: false,
             assertion_keys: None,
+            dpop_bound_access_tokens: false,
             pkce: PkcePolicy::default(),
             lifetimes: ClientLifetimes::default(),
             created_at: 0,

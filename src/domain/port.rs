@@ -11,7 +11,7 @@
 
 use crate::crypto::grant_token::{GrantId, TokenHash};
 use crate::domain::client_assertion::VerifiedAssertion;
-use crate::domain::model::{Client, GrantRecord};
+use crate::domain::model::{Client, GrantRecord, JtiDigest, KeyDigest};
 use crate::domain::pkce::VerifierProof;
 use async_trait::async_trait;
 use std::fmt;
@@ -52,6 +52,15 @@ impl From<StoreError> for Rejected {
     }
 }
 
+/// A DPoP proof a redemption or rotation presents (RFC 9449): its key, and what the grant keeps
+/// of it so that it works once.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ProofUse {
+    pub key: KeyDigest,
+    pub iat: i64,
+    pub jti: JtiDigest,
+}
+
 /// Redeem an authorization code: applies only if the code hash matches, the code is unredeemed,
 /// unexpired, unrevoked, issued to this client, for this redirect URI, and the PKCE proof holds.
 #[derive(Clone, Debug)]
@@ -65,11 +74,16 @@ pub struct Redemption {
     /// The first refresh token of the grant, installed by the same write.
     pub refresh_hash: TokenHash,
     pub expires_at: i64,
+    /// The request's DPoP proof, remembered on the grant by the same write.
+    pub proof: Option<ProofUse>,
+    /// Bind the grant's refresh tokens to the proof's key (a public client, RFC 9449 §5).
+    pub bind_to_proof_key: bool,
 }
 
 /// Rotate a refresh token: applies only if the presented token is the grant's current one, the
 /// grant is active, unrevoked, within both lifetimes, belongs to this client, and covers the
-/// requested scope.
+/// requested scope; and, for DPoP, the proof is newer than the last one the grant accepted and
+/// has the grant's key if it is bound (`conditions::proof_fits`).
 #[derive(Clone, Debug)]
 pub struct Rotation {
     pub grant_id: GrantId,
@@ -87,6 +101,8 @@ pub struct Rotation {
     /// grace window is off.
     pub sealed_successor: Option<Vec<u8>>,
     pub expires_at: i64,
+    /// The request's DPoP proof, remembered on the grant by the same write.
+    pub proof: Option<ProofUse>,
 }
 
 /// Revoke a grant: applies if the grant exists and, when given, belongs to this client, and the

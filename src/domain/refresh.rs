@@ -9,23 +9,30 @@
 //!   successor is unsealed (server key and presented token together, see `successor_seal`) and
 //!   handed out again, so racing tabs and retried requests continue one chain; if this instance
 //!   cannot open the seal (a key it does not hold), `invalid_grant` and nothing revoked;
+//! - the grant is bound to a DPoP key and the request has no proof of it: `invalid_grant`, and
+//!   nothing rotates or is revoked, whichever of the grant's tokens it presents (a thief
+//!   without the key can neither use nor burn a stolen token); its proof is no newer than the
+//!   last one the grant accepted: `invalid_dpop_proof`, nothing changes;
 //! - the presented token is an older token of this grant (its tag proves we minted it): reuse,
 //!   and the whole grant is revoked;
 //! - anything else is `invalid_grant` and changes nothing.
 
+use super::authorization_code::proof_use;
 use super::code_issuer::MAX_SCOPE;
+use super::dpop::Proof;
 use super::error::OAuthError;
 use super::model::{Client, GrantRecord};
 use super::scope::Scope;
 use super::service::{Event, Report, TokenRequest, TokenResponse, TokenService};
 use crate::crypto::grant_token::{GrantToken, TokenKeys, TokenKind};
-use crate::domain::conditions::{covers_scope, within_lifetimes};
+use crate::domain::conditions::{covers_scope, key_fits, proof_is_new, within_lifetimes};
 use crate::domain::port::{Rejected, Rotation};
 
 pub async fn refresh(
     service: &TokenService,
     client: &Client,
     request: &TokenRequest,
+    proof: Option<&Proof>,
     report: &mut Report,
 ) -> Result<TokenResponse, OAuthError> {
     let presented = request
@@ -74,6 +81,7 @@ pub async fn refresh(
         sealed_successor: (lifetimes.grace > 0)
             .then(|| token_keys.seals().seal(&presented, &successor)),
         expires_at: now + lifetimes.refresh_idle,
+        proof: proof.map(proof_use),
     };
     let (grant, refresh_token) = match service.grants.rotate_refresh_token(&rotation).await {
         Ok(grant) => {
@@ -95,7 +103,8 @@ pub async fn refresh(
         }
     };
     let scope = requested_scope.unwrap_or_else(|| grant.scope.clone());
-    service.respond(&grant, scope.to_string(), refresh_token.text(), &lifetimes)
+    let scope = scope.to_string();
+    service.respond(&grant, scope, refresh_token.text(), &lifetimes, proof)
 }
 
 fn invalid_token() -> OAuthError {
@@ -142,6 +151,20 @@ async fn explain_refusal(
     }
     if !within_lifetimes(grant, rotation) {
         return Err(OAuthError::invalid_grant("the refresh token has expired"));
+    }
+    // DPoP before anything that revokes or hands out a token.
+    if !key_fits(grant, rotation.proof.as_ref()) {
+        report.event = Some(Event::DpopKeyMismatch);
+        tracing::warn!(grant_id = %grant.grant_id, "refresh of a DPoP-bound grant without its key");
+        return Err(OAuthError::invalid_grant(
+            "the refresh token is bound to another DPoP key",
+        ));
+    }
+    if !proof_is_new(grant, rotation.proof.as_ref()) {
+        tracing::info!(grant_id = %grant.grant_id, "DPoP proof replayed");
+        return Err(OAuthError::invalid_dpop_proof(
+            "the DPoP proof was already used",
+        ));
     }
     if current.is_some_and(|h| h.matches(&presented.hash)) {
         // The token is current and live, so only the scope can have failed the condition.

@@ -12,6 +12,7 @@ use super::{authorization_code, client_credentials, refresh};
 use crate::clock::Clock;
 use crate::crypto::grant_token::{GrantId, TokenKeys};
 use crate::crypto::secret::Secret;
+use crate::domain::dpop::{self, Proof, ProofRefusal, ProofRules};
 use crate::domain::error::AuthMethod;
 use crate::domain::port::{ClientStore, GrantStore};
 use serde::Serialize;
@@ -78,6 +79,29 @@ pub struct TokenRequest {
     pub code_verifier: Option<Secret>,
     pub refresh_token: Option<Secret>,
     pub scope: Option<String>,
+    /// The request's DPoP proof (RFC 9449), if it sent one: its one `DPoP` header, or why there
+    /// is no one (several).
+    pub dpop: Option<Result<String, ProofRefusal>>,
+}
+
+/// How the service takes DPoP proofs (RFC 9449), where it does.
+#[derive(Clone, Debug)]
+pub struct DpopPolicy {
+    /// What a token request's proof must satisfy (`htu`: the configured token URL).
+    pub rules: ProofRules,
+    /// Every public client's token requests need a proof.
+    pub required_for_public_clients: bool,
+}
+
+/// A refused proof's answer: `invalid_dpop_proof`, the reason logged (never the proof).
+pub(crate) fn refused_proof(refusal: ProofRefusal) -> OAuthError {
+    tracing::info!(reason = refusal.as_str(), "DPoP proof refused");
+    OAuthError::invalid_dpop_proof(match refusal {
+        ProofRefusal::Repeated => "send one DPoP proof",
+        ProofRefusal::Time => "the DPoP proof is too old or from the future",
+        ProofRefusal::Target | ProofRefusal::Method => "the DPoP proof is for another request",
+        _ => "the DPoP proof is invalid",
+    })
 }
 
 /// A revocation (RFC 7009) or introspection (RFC 7662) request, decoded from the wire.
@@ -90,7 +114,8 @@ pub struct TokenActionRequest {
 }
 
 /// The 200 body: exactly the five fields of the platform's API document; a client's token for
-/// itself has no refresh token (RFC 6749 §4.4.3).
+/// itself has no refresh token (RFC 6749 §4.4.3). `token_type` is `DPoP` for a token bound to a
+/// DPoP key (RFC 9449 §5), `Bearer` otherwise.
 #[derive(Debug, Serialize)]
 pub struct TokenResponse {
     pub access_token: Secret,
@@ -118,6 +143,9 @@ pub enum Event {
     Revoked,
     /// A client got a token for itself (client credentials).
     ClientTokenIssued,
+    /// A refresh of a grant bound to a DPoP key came without a proof of that key: refused,
+    /// nothing rotated or revoked.
+    DpopKeyMismatch,
 }
 
 impl Event {
@@ -132,6 +160,7 @@ impl Event {
             Self::GraceSealUnopened => "grace_seal_unopened",
             Self::Revoked => "revoked",
             Self::ClientTokenIssued => "client_token_issued",
+            Self::DpopKeyMismatch => "dpop_key_mismatch",
         }
     }
 }
@@ -168,6 +197,8 @@ pub struct TokenService {
     /// Where `private_key_jwt` is served (off until configured): the audiences a client
     /// assertion may name, this server's issuer and endpoint URLs.
     pub(crate) assertion_audiences: Option<Vec<String>>,
+    /// Where DPoP is served (off until configured).
+    pub(crate) dpop: Option<DpopPolicy>,
     pub(crate) scopes_supported: Option<Vec<String>>,
 }
 
@@ -217,6 +248,7 @@ impl TokenService {
             client_credentials: false,
             public_clients: false,
             assertion_audiences: None,
+            dpop: None,
             scopes_supported: None,
         }
     }
@@ -260,6 +292,20 @@ impl TokenService {
         self
     }
 
+    /// Serves DPoP (RFC 9449) at the token endpoint: a request's valid proof binds its access
+    /// token to the proof's key, and a public client's grant to it; the metadata lists the
+    /// algorithms.
+    pub fn with_dpop(mut self, policy: DpopPolicy) -> Self {
+        self.dpop = Some(policy);
+        self.rebuild_metadata();
+        self
+    }
+
+    /// The DPoP rules of the token endpoint, where DPoP is served.
+    pub fn dpop(&self) -> Option<&DpopPolicy> {
+        self.dpop.as_ref()
+    }
+
     fn rebuild_metadata(&mut self) {
         self.metadata = super::discovery::metadata(
             &self.issuer,
@@ -268,6 +314,7 @@ impl TokenService {
                 client_credentials: self.client_credentials,
                 public_clients: self.public_clients,
                 private_key_jwt: self.assertion_audiences.is_some(),
+                dpop_algorithms: self.dpop.as_ref().map(|d| d.rules.algorithms.as_slice()),
             },
         );
     }
@@ -369,6 +416,9 @@ impl TokenService {
         };
         report.grant_type = Some(grant_type);
         report.client_id = request.client.as_ref().map(|c| c.id.clone());
+        // The proof first: it is checked on its own, and a bad one spends nothing (not even a
+        // client assertion).
+        let proof = self.dpop_proof(&request)?;
         let client = self.authenticate(request.client.as_ref()).await?;
         if !client.may_use(grant_type) {
             return Err(OAuthError::new(
@@ -376,49 +426,83 @@ impl TokenService {
                 "this client may not use this grant type",
             ));
         }
+        if proof.is_none() && self.requires_proof(&client) {
+            return Err(OAuthError::invalid_dpop_proof(
+                "this client's token requests need a DPoP proof",
+            ));
+        }
+        let proof = proof.as_ref();
         match grant_type {
             GrantType::AuthorizationCode => {
-                authorization_code::redeem(self, &client, &request, report).await
+                authorization_code::redeem(self, &client, &request, proof, report).await
             }
-            GrantType::RefreshToken => refresh::refresh(self, &client, &request, report).await,
+            GrantType::RefreshToken => {
+                refresh::refresh(self, &client, &request, proof, report).await
+            }
             GrantType::ClientCredentials => {
-                client_credentials::issue(self, &client, &request, report)
+                client_credentials::issue(self, &client, &request, proof, report)
             }
         }
     }
 
+    /// The request's DPoP proof, checked (RFC 9449 §4.3), where the service serves DPoP; a
+    /// `DPoP` header sent to a service that does not is ignored, as any unknown header.
+    fn dpop_proof(&self, request: &TokenRequest) -> Result<Option<Proof>, OAuthError> {
+        let (Some(policy), Some(header)) = (&self.dpop, &request.dpop) else {
+            return Ok(None);
+        };
+        let proof = header
+            .as_deref()
+            .map_err(|refusal| refused_proof(*refusal))?;
+        dpop::verify(proof, &policy.rules, self.clock.now())
+            .map(Some)
+            .map_err(refused_proof)
+    }
+
+    /// RFC 9449 §5.2: the client registered `dpop_bound_access_tokens`, or it is public and the
+    /// service requires DPoP of every public client.
+    fn requires_proof(&self, client: &Client) -> bool {
+        self.dpop.as_ref().is_some_and(|policy| {
+            client.dpop_bound_access_tokens || (client.public && policy.required_for_public_clients)
+        })
+    }
+
     /// Builds the 200 answer: a fresh access token for the grant beside the given refresh token,
-    /// for the client's access-token lifetime.
+    /// for the client's access-token lifetime, bound to the proof's key if there is one.
     pub(crate) fn respond(
         &self,
         grant: &GrantRecord,
         scope: String,
         refresh_token: Secret,
         lifetimes: &Lifetimes,
+        proof: Option<&Proof>,
     ) -> Result<TokenResponse, OAuthError> {
         let holder = Holder::User {
             user_id: &grant.user_id,
             grant_id: &grant.grant_id,
         };
-        let mut answer = self.sign(holder, &grant.client_id, scope, lifetimes)?;
+        let mut answer = self.sign(holder, &grant.client_id, scope, lifetimes, proof)?;
         answer.refresh_token = Some(refresh_token);
         Ok(answer)
     }
 
-    /// A 200 answer with a fresh access token for `holder` and no refresh token.
+    /// A 200 answer with a fresh access token for `holder` and no refresh token, bound to the
+    /// proof's key if there is one (`token_type` `DPoP`).
     pub(crate) fn sign(
         &self,
         holder: Holder<'_>,
         client_id: &str,
         scope: String,
         lifetimes: &Lifetimes,
+        proof: Option<&Proof>,
     ) -> Result<TokenResponse, OAuthError> {
         let now = self.clock.now();
         let keys = self.keys();
         let lifetime = lifetimes.access_token;
+        let jkt = proof.map(|p| p.jkt.as_str());
         let access_token = keys
             .signer(now)
-            .sign_for(holder, client_id, scope.clone(), now, lifetime)
+            .sign_bound(holder, client_id, scope.clone(), now, lifetime, jkt)
             .map_err(|error| {
                 tracing::error!(error = %error, "signing an access token failed");
                 OAuthError::server_error()
@@ -428,7 +512,7 @@ impl TokenService {
             expires_in: lifetime,
             refresh_token: None,
             scope,
-            token_type: "Bearer",
+            token_type: if jkt.is_some() { "DPoP" } else { "Bearer" },
         })
     }
 }

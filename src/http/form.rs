@@ -4,6 +4,7 @@
 
 use crate::crypto::secret::Secret;
 use crate::domain::client_assertion;
+use crate::domain::dpop::{self, ProofRefusal};
 use crate::domain::error::{AuthMethod, OAuthError};
 use crate::domain::service::{ClientCredentials, TokenActionRequest, TokenRequest};
 use base64::engine::general_purpose::STANDARD;
@@ -38,6 +39,8 @@ const PARAMETERS: [&str; 13] = [
 pub struct Form {
     values: [Option<String>; PARAMETERS.len()],
     pub client: Option<ClientCredentials>,
+    /// The `DPoP` header (RFC 9449), if any: the one proof, or why there is no one.
+    pub dpop: Option<Result<String, ProofRefusal>>,
 }
 
 impl Form {
@@ -56,6 +59,7 @@ impl Form {
             refresh_token: self.take("refresh_token").map(Secret::new),
             scope: self.take("scope"),
             client: self.client,
+            dpop: self.dpop,
         }
     }
 
@@ -98,6 +102,7 @@ pub fn decode(headers: &HeaderMap, body: &[u8]) -> Result<Form, OAuthError> {
     let mut form = Form {
         values: values.map(|v| v.filter(|v| !v.is_empty())),
         client: None,
+        dpop: dpop_header(headers),
     };
     let basic = basic_credentials(headers)?;
     let assertion = client_assertion(&mut form)?;
@@ -154,6 +159,22 @@ fn client_assertion(form: &mut Form) -> Result<Option<String>, OAuthError> {
             "client_assertion and client_assertion_type are sent together",
         )),
     }
+}
+
+/// The request's DPoP proof: `None` without a `DPoP` header; refused if there are several (API
+/// Gateway's HTTP API joins them with a comma) or it is not text.
+fn dpop_header(headers: &HeaderMap) -> Option<Result<String, ProofRefusal>> {
+    let values: Option<Vec<&str>> = headers
+        .get_all("dpop")
+        .iter()
+        .map(|v| v.to_str().ok())
+        .collect();
+    let Some(values) = values else {
+        return Some(Err(ProofRefusal::Malformed));
+    };
+    dpop::single_proof(&values)
+        .map(|one| one.map(str::to_owned))
+        .transpose()
 }
 
 fn is_form_content_type(headers: &HeaderMap) -> bool {

@@ -32,6 +32,14 @@ pub fn emf_line(
         report.event == Some(Event::GraceSealUnopened),
     );
     count(
+        "DpopKeyMismatches",
+        report.event == Some(Event::DpopKeyMismatch),
+    );
+    count(
+        "InvalidDpopProofs",
+        error.is_some_and(|e| e.code == ErrorCode::InvalidDpopProof),
+    );
+    count(
         "InvalidClient",
         error.is_some_and(|e| e.code == ErrorCode::InvalidClient),
     );

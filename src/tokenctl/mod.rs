@@ -92,6 +92,10 @@ enum ClientsCommand {
         /// ES256 with P-256 keys; a kid on each when there are several). No secret is made.
         #[arg(long, conflicts_with = "public")]
         jwks: Option<String>,
+        /// Every token request of the app needs a DPoP proof (RFC 9449 §5.2
+        /// `dpop_bound_access_tokens`; where the service serves DPoP).
+        #[arg(long = "dpop-bound-access-tokens")]
+        dpop_bound_access_tokens: bool,
     },
     /// Replace the public keys of an app registered with --jwks (add the new key first, drop
     /// the old one once the app signs with the new; within the client cache lifetime on warm
@@ -343,6 +347,7 @@ async fn clients(
             pkce,
             public,
             jwks,
+            dpop_bound_access_tokens,
         } => {
             let assertion_keys = jwks
                 .as_deref()
@@ -400,6 +405,7 @@ async fn clients(
                 enabled: true,
                 may_introspect: introspect,
                 assertion_keys,
+                dpop_bound_access_tokens,
                 pkce,
                 previous_secret: None,
                 public,

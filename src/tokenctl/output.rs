@@ -152,6 +152,7 @@ fn client_json(c: &Client) -> Value {
             })),
         },
         "lifetimes": lifetimes_json(&c.lifetimes),
+        "dpop_bound_access_tokens": c.dpop_bound_access_tokens,
         "created_at": c.created_at,
     })
 }

@@ -230,6 +230,7 @@ impl<'b, B: ModelBackend> World<'b, B> {
             client_credentials: true,
             public_clients: true,
             private_key_jwt: true,
+            dpop: None,
         };
         let h = Harness::serving(backend, LIFETIMES, served).await;
         for caller in [Caller::OtherApp, Caller::NativeApp, Caller::Backend] {

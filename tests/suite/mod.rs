@@ -5,6 +5,7 @@ pub mod apps;
 pub mod assertions;
 pub mod authorization_code;
 pub mod discovery;
+pub mod dpop;
 pub mod internal_codes;
 pub mod introspection;
 pub mod public_clients;
@@ -86,6 +87,15 @@ macro_rules! all_tests {
             assertions::assertions_work_at_revocation_and_introspection,
             assertions::registered_keys_can_change,
             store::an_assertion_is_spent_once_and_again_once_forgotten,
+            dpop::a_proof_binds_the_access_token_and_a_public_clients_grant,
+            dpop::a_proof_works_once,
+            dpop::a_grace_retry_needs_a_new_proof_of_the_key,
+            dpop::racing_refreshes_with_fresh_proofs_share_one_successor,
+            dpop::a_confidential_clients_refresh_tokens_stay_unbound,
+            dpop::a_client_token_with_a_proof_is_bound,
+            dpop::bad_proofs_are_refused_and_change_nothing,
+            dpop::proofs_are_required_where_configured,
+            dpop::dpop_is_listed_only_where_served,
             public_clients::a_public_client_redeems_and_refreshes_with_its_id_alone,
             public_clients::each_client_authenticates_only_the_way_it_is_registered,
             public_clients::public_clients_are_refused_where_not_served,

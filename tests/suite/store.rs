@@ -38,6 +38,8 @@ fn redemption(record: &GrantRecord, code_hash: TokenHash, now: i64) -> Redemptio
         now,
         refresh_hash: TokenHash([1; 32]),
         expires_at: now + 1000,
+        proof: None,
+        bind_to_proof_key: false,
     }
 }
 
@@ -54,6 +56,7 @@ fn rotation(grant_id: GrantId, presented: TokenHash, successor: TokenHash, now: 
         successor_generation: 1,
         sealed_successor: Some(vec![9; 69]),
         expires_at: now + 2000,
+        proof: None,
     }
 }
 

@@ -4,6 +4,7 @@
 
 pub mod assertions;
 pub mod backends;
+pub mod dpop;
 pub mod http1;
 pub mod runtime_api;
 pub mod sdk_faults;
@@ -20,7 +21,7 @@ use chatroom_token::domain::model::{Client, GrantType, SecretHash};
 use chatroom_token::domain::pkce::{CodeChallenge, PkcePolicy};
 use chatroom_token::domain::port::{ClientRegistry, GrantStore};
 use chatroom_token::domain::scope::Scope;
-use chatroom_token::domain::service::{Lifetimes, TokenService};
+use chatroom_token::domain::service::{DpopPolicy, Lifetimes, TokenService};
 use chatroom_token::http::handle;
 use lambda_http::{Body, Request, Response};
 use serde_json::Value;
@@ -73,11 +74,27 @@ pub trait Backend: Send + Sync {
 }
 
 /// What a harness's service serves beyond the API document.
-#[derive(Clone, Copy, Default)]
+#[derive(Clone, Default)]
 pub struct Served {
     pub client_credentials: bool,
     pub public_clients: bool,
     pub private_key_jwt: bool,
+    /// DPoP, with these rules.
+    pub dpop: Option<DpopPolicy>,
+}
+
+/// The suite's DPoP rules: ES256 proofs for the token endpoint, `iat` within a minute.
+pub fn dpop_policy(required_for_public_clients: bool) -> DpopPolicy {
+    DpopPolicy {
+        rules: chatroom_token::domain::dpop::ProofRules {
+            algorithms: vec![chatroom_token::domain::dpop::ProofAlgorithm::Es256],
+            method: "POST",
+            target: dpop::TOKEN_URL.into(),
+            max_age: 60,
+            max_ahead: 60,
+        },
+        required_for_public_clients,
+    }
 }
 
 pub struct Harness {
@@ -124,6 +141,37 @@ impl Harness {
         }
     }
 
+    /// A harness serving DPoP (and public clients and client credentials), with `PUBLIC_ID`
+    /// registered.
+    pub async fn with_dpop(backend: &impl Backend, required_for_public_clients: bool) -> Self {
+        let served = Served {
+            client_credentials: true,
+            public_clients: true,
+            private_key_jwt: false,
+            dpop: Some(dpop_policy(required_for_public_clients)),
+        };
+        let harness = Self::build(backend, Lifetimes::default(), served).await;
+        harness.put(&harness.public_record()).await;
+        harness.register_backend().await;
+        harness
+    }
+
+    /// Registers `BACKEND_ID` for the client credentials grant only.
+    pub async fn register_backend(&self) {
+        let grant_types = [GrantType::ClientCredentials];
+        self.register_with(BACKEND_ID, BACKEND_SECRET, true, &grant_types)
+            .await;
+    }
+
+    /// Posts a token request with these `DPoP` header values.
+    pub async fn post_with_dpop(&self, params: &[(&str, &str)], proofs: &[&str]) -> Reply {
+        let mut request = form_request(params);
+        for proof in proofs {
+            request.headers_mut().append("dpop", proof.parse().unwrap());
+        }
+        self.call(request).await
+    }
+
     /// A harness serving every way of authenticating (and client credentials), with `KEYED_ID`
     /// registered with keys.
     pub async fn with_private_key_jwt(backend: &impl Backend) -> Self {
@@ -131,6 +179,7 @@ impl Harness {
             client_credentials: true,
             public_clients: true,
             private_key_jwt: true,
+            dpop: None,
         };
         let harness = Self::build(backend, Lifetimes::default(), served).await;
         harness.put(&harness.keyed_record()).await;
@@ -187,14 +236,7 @@ impl Harness {
             ..Served::default()
         };
         let harness = Self::build(backend, lifetimes, served).await;
-        harness
-            .register_with(
-                BACKEND_ID,
-                BACKEND_SECRET,
-                true,
-                &[GrantType::ClientCredentials],
-            )
-            .await;
+        harness.register_backend().await;
         harness
     }
 
@@ -231,6 +273,10 @@ impl Harness {
             service.with_private_key_jwt()
         } else {
             service
+        };
+        let service = match served.dpop.clone() {
+            Some(policy) => service.with_dpop(policy),
+            None => service,
         };
         let harness = Self {
             service: Arc::new(service),
@@ -299,6 +345,7 @@ impl Harness {
         let server = Client {
             may_introspect: true,
             assertion_keys: None,
+            dpop_bound_access_tokens: false,
             ..client(
                 RESOURCE_SERVER_ID,
                 RESOURCE_SERVER_SECRET,
@@ -476,6 +523,7 @@ pub fn client(id: &str, secret: &str, enabled: bool, grant_types: &[GrantType], 
         enabled,
         may_introspect: false,
         assertion_keys: None,
+        dpop_bound_access_tokens: false,
         // The most permissive level: the suites issue codes with S256, plain and no challenge.
         // Registrations that refuse them are made where that is tested.
         pkce: PkcePolicy::Plain,
@@ -562,9 +610,21 @@ impl Reply {
         ]);
     }
 
+    /// A 200 token response with exactly these fields (sorted), its access token bound to a
+    /// DPoP key (`token_type` `DPoP`).
+    #[track_caller]
+    pub fn assert_dpop_tokens(&self, fields: &[&str]) {
+        self.assert_token_answer(fields, "DPoP");
+    }
+
     /// A 200 token response with exactly these fields (sorted).
     #[track_caller]
     pub fn assert_tokens(&self, fields: &[&str]) {
+        self.assert_token_answer(fields, "Bearer");
+    }
+
+    #[track_caller]
+    fn assert_token_answer(&self, fields: &[&str], token_type: &str) {
         assert_eq!(self.status, 200, "expected 200, got {}", self.raw);
         self.assert_common_headers();
         let mut keys: Vec<&str> = self
@@ -576,7 +636,7 @@ impl Reply {
             .collect();
         keys.sort();
         assert_eq!(keys, fields);
-        assert_eq!(self.body["token_type"], "Bearer");
+        assert_eq!(self.body["token_type"], token_type);
     }
 
     /// Asserts an RFC 6749 §5.2 error: this status and code, and nothing but

@@ -23,7 +23,9 @@ use aws_sdk_dynamodb::types::{ReturnValue, ReturnValuesOnConditionCheckFailure};
 use aws_sdk_dynamodb::Client as DynamoClient;
 use client_cache::ClientCache;
 use errors::{conditional_failure, store_error};
-use item::{b, client_key, grant_from_item, grant_key, n, s, Item, PK, TTL};
+use item::{
+    b, client_key, grant_from_item, grant_key, n, s, Item, DPOP_KEY, PK, PROOF_IAT, PROOF_JTI, TTL,
+};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
@@ -217,12 +219,25 @@ impl GrantStore for DynamoStore {
              AND attribute_not_exists(revoked_at) AND code_expires_at > :now \
              AND client_id = :client",
         );
-        let mut request = self
-            .update_grant(&r.grant_id)
-            .update_expression(
-                "SET redeemed_at = :now, rotated_at = :now, refresh_hash = :refresh, \
-                 generation = :zero, expires_at = :expires",
-            )
+        let mut update = String::from(
+            "SET redeemed_at = :now, rotated_at = :now, refresh_hash = :refresh, \
+             generation = :zero, expires_at = :expires",
+        );
+        let mut request = self.update_grant(&r.grant_id);
+        if let Some(proof) = &r.proof {
+            update.push_str(&format!(
+                ", {PROOF_IAT} = :proof_iat, {PROOF_JTI} = :proof_jti"
+            ));
+            request = request
+                .expression_attribute_values(":proof_iat", n(proof.iat))
+                .expression_attribute_values(":proof_jti", b(&proof.jti));
+            if r.bind_to_proof_key {
+                update.push_str(&format!(", {DPOP_KEY} = :key"));
+                request = request.expression_attribute_values(":key", b(&proof.key));
+            }
+        }
+        let mut request = request
+            .update_expression(update)
             .expression_attribute_values(":code", b(&r.code_hash.0))
             .expression_attribute_values(":now", n(r.now))
             .expression_attribute_values(":client", s(&r.client_id))
@@ -267,6 +282,24 @@ impl GrantStore for DynamoStore {
              generation = :generation, rotated_at = :now, expires_at = :expires",
         );
         let mut request = self.update_grant(&r.grant_id);
+        // conditions::key_fits and conditions::proof_is_new.
+        match &r.proof {
+            Some(proof) => {
+                condition.push_str(&format!(
+                    " AND (attribute_not_exists({DPOP_KEY}) OR {DPOP_KEY} = :key) \
+                     AND (attribute_not_exists({PROOF_IAT}) OR {PROOF_IAT} < :proof_iat \
+                     OR ({PROOF_IAT} = :proof_iat AND {PROOF_JTI} <> :proof_jti))"
+                ));
+                update.push_str(&format!(
+                    ", {PROOF_IAT} = :proof_iat, {PROOF_JTI} = :proof_jti"
+                ));
+                request = request
+                    .expression_attribute_values(":key", b(&proof.key))
+                    .expression_attribute_values(":proof_iat", n(proof.iat))
+                    .expression_attribute_values(":proof_jti", b(&proof.jti));
+            }
+            None => condition.push_str(&format!(" AND attribute_not_exists({DPOP_KEY})")),
+        }
         match &r.sealed_successor {
             Some(sealed) => {
                 update.push_str(", sealed_successor = :sealed");
