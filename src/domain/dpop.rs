@@ -116,6 +116,8 @@ pub enum ProofRefusal {
     Target,
     /// `iat` outside the window.
     Time,
+    /// At a resource server: `ath` missing, or not the hash of the access token presented.
+    TokenHash,
 }
 
 impl ProofRefusal {
@@ -132,6 +134,7 @@ impl ProofRefusal {
             Self::Method => "method",
             Self::Target => "target",
             Self::Time => "time",
+            Self::TokenHash => "token_hash",
         }
     }
 }
@@ -145,8 +148,28 @@ pub fn single_proof<'a>(values: &[&'a str]) -> Result<Option<&'a str>, ProofRefu
     }
 }
 
-/// Checks `proof` against `rules` as of `now` (§4.3).
+/// Checks `proof` against `rules` as of `now` (§4.3), as a token request's.
 pub fn verify(proof: &str, rules: &ProofRules, now: i64) -> Result<Proof, ProofRefusal> {
+    verify_presented(proof, rules, now, None)
+}
+
+/// Checks `proof` as a resource request's (§7.1): as `verify`, and its `ath` must be the hash of
+/// `access_token`, the token it comes with.
+pub fn verify_with_token(
+    proof: &str,
+    rules: &ProofRules,
+    now: i64,
+    access_token: &str,
+) -> Result<Proof, ProofRefusal> {
+    verify_presented(proof, rules, now, Some(access_token))
+}
+
+fn verify_presented(
+    proof: &str,
+    rules: &ProofRules,
+    now: i64,
+    access_token: Option<&str>,
+) -> Result<Proof, ProofRefusal> {
     use ProofRefusal::*;
     if proof.len() > MAX_PROOF {
         return Err(Malformed);
@@ -202,6 +225,12 @@ pub fn verify(proof: &str, rules: &ProofRules, now: i64) -> Result<Proof, ProofR
     }
     if iat < now - rules.max_age || iat > now + rules.max_ahead {
         return Err(Time);
+    }
+    if let Some(token) = access_token {
+        let ath = claims.get("ath").and_then(Value::as_str);
+        if ath != Some(access_token_hash(token).as_str()) {
+            return Err(TokenHash);
+        }
     }
     Ok(Proof {
         jti_hash: sha256(&[

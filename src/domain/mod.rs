@@ -20,6 +20,7 @@ pub mod pkce;
 pub mod port;
 pub mod redirect_uri;
 pub mod refresh;
+pub mod resource_request;
 pub mod revocation;
 pub mod scope;
 pub mod service;
