@@ -445,6 +445,7 @@ fn dpop(env: &Env, issuer: &str) -> Result<Option<DpopPolicy>, ConfigError> {
             max_ahead: max_age,
         },
         required_for_public_clients: env.switch("DPOP_REQUIRED_FOR_PUBLIC_CLIENTS")?,
+        nonces: env.switch("DPOP_NONCES")?,
     }))
 }
 

@@ -17,6 +17,7 @@
 //! the hashes of the current and previous tokens are kept. The store keeps a labelled SHA-256 of
 //! the raw bytes (`TokenHash`), never the token.
 
+use super::dpop_nonce::NonceKeys;
 use super::secret::Secret;
 use super::successor_seal::SealKeys;
 use super::{b64url, b64url_decode, constant_time_eq, hmac_sha256, random_bytes, sha256};
@@ -151,6 +152,7 @@ impl fmt::Debug for GrantToken {
 pub struct TokenKeys {
     keys: Vec<Vec<u8>>,
     seals: SealKeys,
+    nonces: NonceKeys,
 }
 
 impl TokenKeys {
@@ -158,7 +160,17 @@ impl TokenKeys {
     pub fn new(keys: Vec<Vec<u8>>) -> Self {
         assert!(!keys.is_empty(), "at least one token key is required");
         let seals = SealKeys::derive(&keys);
-        Self { keys, seals }
+        let nonces = NonceKeys::derive(&keys);
+        Self {
+            keys,
+            seals,
+            nonces,
+        }
+    }
+
+    /// The keys of DPoP nonces (derived from the same server keys).
+    pub fn nonces(&self) -> &NonceKeys {
+        &self.nonces
     }
 
     /// The keys that seal a rotated token's successor (derived from the same server keys).

@@ -1,6 +1,7 @@
 //! Small cryptographic building blocks: randomness, hashing, keyed MACs and constant-time
 //! comparison. Everything that touches a token's secret bytes goes through here.
 
+pub mod dpop_nonce;
 pub mod grant_token;
 pub mod jwt_backend;
 pub mod public_key;

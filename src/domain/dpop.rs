@@ -78,6 +78,8 @@ pub struct Proof {
     /// The `jti`, hashed with the key's thumbprint: what is recorded to spend the proof once.
     pub jti_hash: [u8; 32],
     pub iat: i64,
+    /// The server nonce the proof carries (§8), if any.
+    pub nonce: Option<String>,
 }
 
 impl Proof {
@@ -242,6 +244,10 @@ fn verify_presented(
         jkt,
         thumbprint,
         iat,
+        nonce: claims
+            .get("nonce")
+            .and_then(Value::as_str)
+            .map(str::to_owned),
     })
 }
 

@@ -16,6 +16,8 @@ pub enum ErrorCode {
     UnsupportedTokenType,
     /// RFC 9449 §5: the request's DPoP proof is missing where required, invalid, or used.
     InvalidDpopProof,
+    /// RFC 9449 §8: the proof needs the server's current nonce (sent in `DPoP-Nonce`).
+    UseDpopNonce,
     ServerError,
     TemporarilyUnavailable,
     /// Routing answers, outside the token endpoint proper.
@@ -34,6 +36,7 @@ impl ErrorCode {
             Self::InvalidScope => "invalid_scope",
             Self::UnsupportedTokenType => "unsupported_token_type",
             Self::InvalidDpopProof => "invalid_dpop_proof",
+            Self::UseDpopNonce => "use_dpop_nonce",
             Self::ServerError => "server_error",
             Self::TemporarilyUnavailable => "temporarily_unavailable",
             Self::NotFound => "not_found",

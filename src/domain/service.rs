@@ -13,7 +13,7 @@ use crate::clock::Clock;
 use crate::crypto::grant_token::{GrantId, TokenKeys};
 use crate::crypto::secret::Secret;
 use crate::domain::dpop::{self, Proof, ProofRefusal, ProofRules};
-use crate::domain::error::AuthMethod;
+use crate::domain::error::{AuthMethod, ErrorCode};
 use crate::domain::port::{ClientStore, GrantStore};
 use serde::Serialize;
 use std::sync::Arc;
@@ -91,6 +91,8 @@ pub struct DpopPolicy {
     pub rules: ProofRules,
     /// Every public client's token requests need a proof.
     pub required_for_public_clients: bool,
+    /// Every proof needs a current server nonce (RFC 9449 §8).
+    pub nonces: bool,
 }
 
 /// A refused proof's answer: `invalid_dpop_proof`, the reason logged (never the proof).
@@ -454,9 +456,31 @@ impl TokenService {
         let proof = header
             .as_deref()
             .map_err(|refusal| refused_proof(*refusal))?;
-        dpop::verify(proof, &policy.rules, self.clock.now())
-            .map(Some)
-            .map_err(refused_proof)
+        let now = self.clock.now();
+        let proof = dpop::verify(proof, &policy.rules, now).map_err(refused_proof)?;
+        if policy.nonces {
+            let keys = self.keys();
+            let nonces = keys.token_keys(now).nonces();
+            if !proof
+                .nonce
+                .as_deref()
+                .is_some_and(|n| nonces.accepts(n, now))
+            {
+                // Nothing was read or written: the client retries with the nonce it is sent.
+                return Err(OAuthError::new(
+                    ErrorCode::UseDpopNonce,
+                    "the DPoP proof needs the server's current nonce",
+                ));
+            }
+        }
+        Ok(Some(proof))
+    }
+
+    /// The current DPoP nonce, where nonces are required: sent on token answers.
+    pub fn dpop_nonce(&self) -> Option<String> {
+        self.dpop.as_ref().filter(|policy| policy.nonces)?;
+        let now = self.clock.now();
+        Some(self.keys().token_keys(now).nonces().current(now))
     }
 
     /// RFC 9449 §5.2: the client registered `dpop_bound_access_tokens`, or it is public and the

@@ -90,7 +90,7 @@ pub async fn handle(service: &TokenService, request: Request) -> Response<Body> 
     let admitted = iam_caller(&request).is_some_and(|c| service.internal_callers().admit(&c));
     let endpoint = Endpoint::at(endpoint_path(&request), admitted);
     let result = route(service, endpoint, &request, &mut report).await;
-    let response = match &result {
+    let mut response = match &result {
         Ok(Answer::Tokens(tokens)) => response::success(tokens),
         Ok(Answer::Revoked) => response::revoked(),
         Ok(Answer::Introspection(answer)) => response::private_json(answer),
@@ -98,6 +98,17 @@ pub async fn handle(service: &TokenService, request: Request) -> Response<Body> 
         Ok(Answer::Code(issued)) => response::private_json(issued),
         Err(error) => response::error(error, endpoint.map_or("POST", Endpoint::method)),
     };
+    // RFC 9449 §8: where nonces are required, the current one rides on every token answer
+    // and on the `use_dpop_nonce` error that asks for it; exactly one header.
+    let nonce_answer = match &result {
+        Ok(Answer::Tokens(_)) => true,
+        Err(error) => error.code == ErrorCode::UseDpopNonce,
+        Ok(_) => false,
+    };
+    if let Some(nonce) = service.dpop_nonce().filter(|_| nonce_answer) {
+        let value = nonce.parse().expect("a nonce is base64url");
+        response.headers_mut().insert("dpop-nonce", value);
+    }
     let store_requests = service.store_requests() - requests_before;
     report.stale_key_failures = service.take_stale_key_failures();
     let latency_us = started.elapsed().as_micros() as u64;

@@ -9,6 +9,7 @@ use chatroom_token::clock::Clock;
 use chatroom_token::crypto::grant_token::TokenKind;
 use chatroom_token::domain::model::GrantRecord;
 use chatroom_token::domain::pkce::{ChallengeMethod, CodeChallenge};
+use chatroom_token::domain::service::DpopPolicy;
 use serde_json::json;
 
 /// The public app's grant, its code redeemed with a proof of `key`: the answer.
@@ -377,4 +378,71 @@ pub async fn dpop_is_listed_only_where_served(backend: &impl Backend) {
         served.metadata().await["dpop_signing_alg_values_supported"],
         json!(["ES256"])
     );
+}
+
+/// RFC 9449 §8, `DPOP_NONCES=enabled`: a proof without the server's nonce is answered 400
+/// `use_dpop_nonce` with exactly one `DPoP-Nonce` header, and consumes nothing; with it the
+/// request works, and the next nonce rides on the answer. Nonces are the same on every instance
+/// (derived from the shared keys and the clock), accepted for longer than the grace window, and
+/// then refused.
+pub async fn nonces_are_asked_for_and_shared_by_every_instance(backend: &impl Backend) {
+    let policy = DpopPolicy {
+        nonces: true,
+        ..dpop_policy(false)
+    };
+    let h = Harness::with_dpop_policy(backend, policy.clone()).await;
+    let key = DpopKey::new();
+    let code = public_code(&h).await;
+    let params = public_redemption(&code);
+    let with_nonce = |nonce: Option<&str>| {
+        let mut claims = json!({
+            "jti": chatroom_token::crypto::b64url(&chatroom_token::crypto::random_bytes::<12>()),
+            "htm": "POST", "htu": TOKEN_URL, "iat": h.clock.now(),
+        });
+        if let Some(nonce) = nonce {
+            claims["nonce"] = json!(nonce);
+        }
+        key.proof_with(&claims)
+    };
+    let asked = h.post_with_dpop(&params, &[&with_nonce(None)]).await;
+    asked.assert_error(400, "use_dpop_nonce");
+    assert_eq!(asked.headers.get_all("dpop-nonce").iter().count(), 1);
+    let nonce = asked.header("dpop-nonce").unwrap().to_owned();
+    // Another instance takes it: the code, not consumed by the refusal, redeems there.
+    let served = Served {
+        public_clients: true,
+        dpop: Some(policy),
+        ..Served::default()
+    };
+    let other = h.another_instance(served);
+    let request = |proof: String, params: &[(&str, &str)]| {
+        let mut request = form_request(params);
+        request.headers_mut().append("dpop", proof.parse().unwrap());
+        request
+    };
+    let redeemed = Reply::from(
+        chatroom_token::http::handle(&other, request(with_nonce(Some(&nonce)), &params)).await,
+    );
+    assert_bound_tokens(&redeemed, &key);
+    let next = redeemed.header("dpop-nonce").unwrap().to_owned();
+    // A nonce from a server with other keys, a changed one: asked again; nothing rotates.
+    let token = redeemed.refresh_token();
+    let foreign = chatroom_token::crypto::dpop_nonce::NonceKeys::derive(&[b"other".to_vec()])
+        .current(h.clock.now());
+    for bad in [foreign.as_str(), "bm90LWEtbm9uY2U"] {
+        public_refresh(&h, &token, &[&with_nonce(Some(bad))])
+            .await
+            .assert_error(400, "use_dpop_nonce");
+    }
+    // Past the grace window (5 minutes at most) the nonce still works; then it is refused.
+    h.clock.advance(300);
+    let refreshed = public_refresh(&h, &token, &[&with_nonce(Some(&next))]).await;
+    assert_bound_tokens(&refreshed, &key);
+    h.clock.advance(
+        chatroom_token::crypto::dpop_nonce::STEPS_ACCEPTED
+            * chatroom_token::crypto::dpop_nonce::STEP_SECONDS,
+    );
+    public_refresh(&h, &refreshed.refresh_token(), &[&with_nonce(Some(&next))])
+        .await
+        .assert_error(400, "use_dpop_nonce");
 }

@@ -94,6 +94,7 @@ pub fn dpop_policy(required_for_public_clients: bool) -> DpopPolicy {
             max_ahead: 60,
         },
         required_for_public_clients,
+        nonces: false,
     }
 }
 
@@ -144,11 +145,16 @@ impl Harness {
     /// A harness serving DPoP (and public clients and client credentials), with `PUBLIC_ID`
     /// registered.
     pub async fn with_dpop(backend: &impl Backend, required_for_public_clients: bool) -> Self {
+        Self::with_dpop_policy(backend, dpop_policy(required_for_public_clients)).await
+    }
+
+    /// The same, with these DPoP rules.
+    pub async fn with_dpop_policy(backend: &impl Backend, policy: DpopPolicy) -> Self {
         let served = Served {
             client_credentials: true,
             public_clients: true,
             private_key_jwt: false,
-            dpop: Some(dpop_policy(required_for_public_clients)),
+            dpop: Some(policy),
         };
         let harness = Self::build(backend, Lifetimes::default(), served).await;
         harness.put(&harness.public_record()).await;
@@ -249,35 +255,7 @@ impl Harness {
         let (clients, grants) = backend.stores().await;
         let start = chatroom_token::clock::SystemClock.now();
         let clock = Arc::new(ManualClock::new(start));
-        let service = TokenService::new(
-            clients.clone(),
-            grants.clone(),
-            clock.clone(),
-            &[signing_key()],
-            ISSUER,
-            token_keys(),
-            lifetimes,
-        )
-        .with_internal_callers(InternalCallers::parse(INTERNAL_API_ID, CONSENT_ROLE).unwrap());
-        let service = if served.client_credentials {
-            service.with_client_credentials()
-        } else {
-            service
-        };
-        let service = if served.public_clients {
-            service.with_public_clients()
-        } else {
-            service
-        };
-        let service = if served.private_key_jwt {
-            service.with_private_key_jwt()
-        } else {
-            service
-        };
-        let service = match served.dpop.clone() {
-            Some(policy) => service.with_dpop(policy),
-            None => service,
-        };
+        let service = service_over(&clients, &grants, &clock, lifetimes, served);
         let harness = Self {
             service: Arc::new(service),
             clock,
@@ -292,6 +270,54 @@ impl Harness {
         harness
     }
 
+    /// Another instance of the service, as Lambda runs many: the same keys, stores and clock,
+    /// nothing else shared.
+    pub fn another_instance(&self, served: Served) -> TokenService {
+        let clients: Arc<dyn ClientRegistry> = self.clients.clone();
+        service_over(&clients, &self.grants, &self.clock, self.lifetimes, served)
+    }
+}
+
+/// The suite's service over these stores, serving `served`.
+fn service_over(
+    clients: &Arc<dyn ClientRegistry>,
+    grants: &Arc<dyn GrantStore>,
+    clock: &Arc<ManualClock>,
+    lifetimes: Lifetimes,
+    served: Served,
+) -> TokenService {
+    let service = TokenService::new(
+        clients.clone(),
+        grants.clone(),
+        clock.clone(),
+        &[signing_key()],
+        ISSUER,
+        token_keys(),
+        lifetimes,
+    )
+    .with_internal_callers(InternalCallers::parse(INTERNAL_API_ID, CONSENT_ROLE).unwrap());
+    let service = if served.client_credentials {
+        service.with_client_credentials()
+    } else {
+        service
+    };
+    let service = if served.public_clients {
+        service.with_public_clients()
+    } else {
+        service
+    };
+    let service = if served.private_key_jwt {
+        service.with_private_key_jwt()
+    } else {
+        service
+    };
+    match served.dpop {
+        Some(policy) => service.with_dpop(policy),
+        None => service,
+    }
+}
+
+impl Harness {
     pub async fn standard(backend: &impl Backend) -> Self {
         Self::new(backend, Lifetimes::default()).await
     }
