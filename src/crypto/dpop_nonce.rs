@@ -4,8 +4,6 @@
 //! no timer (a frozen Lambda instance computes the step from the clock at each request).
 
 use crate::crypto::{b64url, b64url_decode, constant_time_eq, hmac_sha256};
-use hkdf::Hkdf;
-use sha2::Sha256;
 
 const NONCE_KEY_LABEL: &[u8] = b"chatroom-token/dpop-nonce";
 
@@ -21,18 +19,7 @@ pub struct NonceKeys(Vec<[u8; 32]>);
 
 impl NonceKeys {
     pub fn derive(server_keys: &[Vec<u8>]) -> Self {
-        Self(
-            server_keys
-                .iter()
-                .map(|key| {
-                    let mut nonce_key = [0u8; 32];
-                    Hkdf::<Sha256>::new(None, key)
-                        .expand(NONCE_KEY_LABEL, &mut nonce_key)
-                        .expect("32 bytes is a valid HKDF-SHA256 output length");
-                    nonce_key
-                })
-                .collect(),
-        )
+        Self(super::derive_keys(server_keys, NONCE_KEY_LABEL))
     }
 
     /// The nonce of the step `now` falls in, under the first key.

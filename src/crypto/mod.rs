@@ -40,6 +40,21 @@ pub fn hmac_sha256(key: &[u8], parts: &[&[u8]]) -> [u8; 32] {
     mac.finalize().into_bytes().into()
 }
 
+/// One 32-byte key per server key, derived with HKDF-SHA256 under `label`: each use of the
+/// grant-token keys (seals, nonces) gets keys of its own, rotating with them.
+pub fn derive_keys(server_keys: &[Vec<u8>], label: &[u8]) -> Vec<[u8; 32]> {
+    server_keys
+        .iter()
+        .map(|key| {
+            let mut derived = [0u8; 32];
+            hkdf::Hkdf::<Sha256>::new(None, key)
+                .expand(label, &mut derived)
+                .expect("32 bytes is a valid HKDF-SHA256 output length");
+            derived
+        })
+        .collect()
+}
+
 pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.ct_eq(b).into()
 }

@@ -34,18 +34,7 @@ pub struct SealKeys(Vec<[u8; 32]>);
 
 impl SealKeys {
     pub fn derive(server_keys: &[Vec<u8>]) -> Self {
-        Self(
-            server_keys
-                .iter()
-                .map(|key| {
-                    let mut seal_key = [0u8; 32];
-                    Hkdf::<Sha256>::new(None, key)
-                        .expand(SEAL_KEY_LABEL, &mut seal_key)
-                        .expect("32 bytes is a valid HKDF-SHA256 output length");
-                    seal_key
-                })
-                .collect(),
-        )
+        Self(super::derive_keys(server_keys, SEAL_KEY_LABEL))
     }
 
     /// Seals `successor` so that only this server, given `presented`, can open it.

@@ -161,4 +161,15 @@ mod tests {
         assert_eq!(error.code, ErrorCode::InvalidClient);
         assert_eq!(error.auth_method, AuthMethod::Basic);
     }
+
+    /// What an error says where it is shown as text (a panic, an error chain): its code and
+    /// description, the two public parts.
+    #[test]
+    fn an_error_displays_its_code_and_description() {
+        let error = OAuthError::invalid_grant("the refresh token is invalid");
+        assert_eq!(
+            error.to_string(),
+            "invalid_grant: the refresh token is invalid"
+        );
+    }
 }
