@@ -5,7 +5,7 @@
 //! and leave the store as that order leaves the model.
 
 use super::backends::ModelBackend;
-use super::ops::{new_grant, Choice, Kind, Op, Pick, SendVerifier, REFRESH_SCOPES};
+use super::ops::{new_grant, Choice, Kind, Op, Pick, SendProof, SendVerifier, REFRESH_SCOPES};
 use super::run::{check, Prepared, World};
 use super::{Answer, Caller, Fault, Model, Redirect, LIFETIMES};
 use crate::support::Reply;
@@ -38,6 +38,7 @@ fn racing_request() -> impl Strategy<Value = Op> {
             caller: Caller::App,
             token,
             scope,
+            proof: SendProof::None,
             fault: Fault::None,
         }),
         2 => prop_oneof![recent(Kind::Refresh), recent(Kind::Access)].prop_map(|token| {
@@ -56,6 +57,7 @@ fn racing_request() -> impl Strategy<Value = Op> {
             code: Pick { kind: Kind::Code, choice: Choice::Recent(0) },
             redirect: Redirect::Right,
             verifier: SendVerifier::Proper,
+            proof: SendProof::None,
             fault: Fault::None,
         }),
     ]
@@ -102,6 +104,7 @@ pub async fn run_race<B: ModelBackend>(backend: &B, race: &Race) -> Result<(), S
             caller: Caller::App,
             token: newest_refresh,
             scope: None,
+            proof: SendProof::None,
             fault: Fault::None,
         });
     }

@@ -7,6 +7,10 @@
 //! each real answer is the model's, token for token; `concurrent.rs` checks that answers to
 //! concurrent requests are those of some order of them (linearizability).
 //!
+//! DPoP: a proof is checked first, on its own (a stale one costs nothing); the native app's grant
+//! is bound to the key of the proof it redeemed with; a bound grant refreshes only with a proof
+//! of its key, and every grant takes each proof once.
+//!
 //! Costs are DynamoDB requests with the client cache off (every authenticated request reads its
 //! client once): the promises of the README's "DynamoDB data model".
 #![allow(dead_code)]
@@ -90,6 +94,24 @@ pub enum TokenId {
     Forged,
 }
 
+/// Whose key signed a DPoP proof: the native app's own, or a thief's.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KeyOwner {
+    App,
+    Thief,
+}
+
+/// A DPoP proof as the model knows it: whose key, when it was made, and which one (its `jti`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ProofId {
+    pub key: KeyOwner,
+    pub iat: i64,
+    pub n: u32,
+}
+
+/// How old a proof may be (`DPOP_PROOF_MAX_AGE_SECONDS` of the model's service).
+pub const PROOF_MAX_AGE: i64 = 60;
+
 /// How long after it was made the backend's assertion is refused as expired: its `exp` is a
 /// minute after it was made, plus the clock skew the service allows.
 pub const ASSERTION_EXPIRED_AFTER: i64 = 60 + 30;
@@ -130,6 +152,7 @@ pub enum ErrorCode {
     InvalidScope,
     UnauthorizedClient,
     UnsupportedTokenType,
+    InvalidDpopProof,
     TemporarilyUnavailable,
 }
 
@@ -142,6 +165,7 @@ impl ErrorCode {
             Self::InvalidScope => "invalid_scope",
             Self::UnauthorizedClient => "unauthorized_client",
             Self::UnsupportedTokenType => "unsupported_token_type",
+            Self::InvalidDpopProof => "invalid_dpop_proof",
             Self::TemporarilyUnavailable => "temporarily_unavailable",
         }
     }
@@ -158,11 +182,13 @@ impl ErrorCode {
 /// What a request must answer.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Answer {
-    /// A 200 token response: this refresh token, a fresh access token, this scope.
+    /// A 200 token response: this refresh token, a fresh access token, this scope; the access
+    /// token bound to this key (`token_type` `DPoP`), or a bearer token.
     Tokens {
         grant: usize,
         generation: u32,
         scope: Vec<&'static str>,
+        bound: Option<KeyOwner>,
     },
     Error(ErrorCode),
     /// A client credentials answer: an access token for the backend itself with this scope,
@@ -203,9 +229,33 @@ pub struct Grant {
     /// The last redemption or rotation.
     pub rotated_at: i64,
     pub revoked: bool,
+    /// DPoP: the key a public client's grant is bound to (the one it redeemed its code with).
+    pub bound: Option<KeyOwner>,
+    /// The last proof a redemption or rotation of the grant accepted.
+    pub last_proof: Option<ProofId>,
 }
 
 impl Grant {
+    /// A bound grant takes only proofs of its key; an unbound one any proof or none.
+    fn key_fits(&self, proof: Option<ProofId>) -> bool {
+        match (self.bound, proof) {
+            (None, _) => true,
+            (Some(bound), Some(proof)) => bound == proof.key,
+            (Some(_), None) => false,
+        }
+    }
+
+    /// A proof works once: it must be newer than the last one accepted (made later, or in the
+    /// same second and another one).
+    fn proof_is_new(&self, proof: Option<ProofId>) -> bool {
+        match (self.last_proof, proof) {
+            (Some(last), Some(proof)) => {
+                last.iat < proof.iat || (last.iat == proof.iat && last.n != proof.n)
+            }
+            _ => true,
+        }
+    }
+
     fn within_lifetimes(&self, now: i64) -> bool {
         let limits = lifetimes(self.client);
         self.redeemed_at.is_some_and(|redeemed| {
@@ -282,6 +332,8 @@ impl Model {
             generation: 0,
             rotated_at: self.now,
             revoked: false,
+            bound: None,
+            last_proof: None,
         });
         Step {
             answer: Answer::CodeIssued {
@@ -298,8 +350,12 @@ impl Model {
         code: TokenId,
         redirect: Redirect,
         verifier: Verifier,
+        proof: Option<ProofId>,
         fault: Fault,
     ) -> Step {
+        if let Some(refused) = self.stale_proof(proof) {
+            return refused;
+        }
         let mut cost = Cost::client_read();
         if let Err(error) = self.token_client(caller, &mut cost) {
             return cost.answer(Answer::Error(error));
@@ -329,8 +385,13 @@ impl Model {
             grant.redeemed_at = Some(now);
             grant.rotated_at = now;
             grant.generation = 0;
+            // RFC 9449 §5: a public client's grant is bound to the key it redeemed with.
+            if caller == Caller::NativeApp {
+                grant.bound = proof.map(|p| p.key);
+            }
+            grant.last_proof = proof.or(grant.last_proof);
             let scope = grant.scope.clone();
-            return cost.answer(tokens(g, 0, scope));
+            return cost.answer(tokens(g, 0, scope, proof));
         }
         // Refused: why, in order of precedence.
         let error = if grant.revoked || grant.client != caller {
@@ -367,8 +428,12 @@ impl Model {
         caller: Caller,
         token: TokenId,
         scope: Option<Vec<&'static str>>,
+        proof: Option<ProofId>,
         fault: Fault,
     ) -> Step {
+        if let Some(refused) = self.stale_proof(proof) {
+            return refused;
+        }
         let mut cost = Cost::client_read();
         if let Err(error) = self.token_client(caller, &mut cost) {
             return cost.answer(Answer::Error(error));
@@ -388,17 +453,27 @@ impl Model {
         let grant = &mut self.grants[g];
         let requested = scope.unwrap_or_else(|| grant.scope.clone());
         let live = !grant.revoked && grant.within_lifetimes(now);
-        if live && generation == grant.generation && grant.client == caller {
+        if !live || grant.client != caller {
+            return cost.answer(Answer::Error(ErrorCode::InvalidGrant));
+        }
+        // DPoP, before anything that rotates, revokes or hands out: a bound grant without a
+        // proof of its key is invalid_grant and nothing changes (a key-less thief can neither
+        // use nor burn it); a proof no newer than the last accepted one is a replay.
+        if !grant.key_fits(proof) {
+            return cost.answer(Answer::Error(ErrorCode::InvalidGrant));
+        }
+        if !grant.proof_is_new(proof) {
+            return cost.answer(Answer::Error(ErrorCode::InvalidDpopProof));
+        }
+        if generation == grant.generation {
             if !grant.covers(&requested) {
                 return cost.answer(Answer::Error(ErrorCode::InvalidScope));
             }
             // Rotation: the presented token becomes the previous one, its successor current.
             grant.generation += 1;
             grant.rotated_at = now;
-            return cost.answer(tokens(g, grant.generation, requested));
-        }
-        if !live || grant.client != caller {
-            return cost.answer(Answer::Error(ErrorCode::InvalidGrant));
+            grant.last_proof = proof.or(grant.last_proof);
+            return cost.answer(tokens(g, grant.generation, requested, proof));
         }
         let predecessor = generation + 1 == grant.generation;
         let in_grace = now - grant.rotated_at < lifetimes(grant.client).grace;
@@ -407,7 +482,7 @@ impl Model {
             if !grant.covers(&requested) {
                 return cost.answer(Answer::Error(ErrorCode::InvalidScope));
             }
-            return cost.answer(tokens(g, grant.generation, requested));
+            return cost.answer(tokens(g, grant.generation, requested, proof));
         }
         // An older token, or the previous one after the window: reuse. The grant is revoked.
         grant.revoked = true;
@@ -502,6 +577,17 @@ impl Model {
         cost.answer(Answer::ClientToken { scope })
     }
 
+    /// A proof older than the window is refused before anything is read (the proof is checked
+    /// first, on its own).
+    fn stale_proof(&self, proof: Option<ProofId>) -> Option<Step> {
+        proof
+            .filter(|p| self.now - p.iat > PROOF_MAX_AGE)
+            .map(|_| Step {
+                answer: Answer::Error(ErrorCode::InvalidDpopProof),
+                requests: 0,
+            })
+    }
+
     /// Client authentication. The backend's assertion is spent once it authenticates (a
     /// conditional put), whatever the request then answers.
     fn authenticate(&self, caller: Caller, cost: &mut Cost) -> Result<(), ErrorCode> {
@@ -536,11 +622,17 @@ impl Model {
     }
 }
 
-fn tokens(grant: usize, generation: u32, scope: Vec<&'static str>) -> Answer {
+fn tokens(
+    grant: usize,
+    generation: u32,
+    scope: Vec<&'static str>,
+    proof: Option<ProofId>,
+) -> Answer {
     Answer::Tokens {
         grant,
         generation,
         scope,
+        bound: proof.map(|p| p.key),
     }
 }
 

@@ -43,6 +43,18 @@ pub enum SendVerifier {
     Missing,
 }
 
+/// The DPoP proof a code redemption or refresh sends.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SendProof {
+    None,
+    /// A fresh proof of the native app's key.
+    AppKey,
+    /// A fresh proof of a thief's key.
+    ThiefKey,
+    /// The last proof sent by anyone, again (copied off the wire).
+    Replay,
+}
+
 /// One step of a history.
 #[derive(Clone, Debug)]
 pub enum Op {
@@ -56,12 +68,14 @@ pub enum Op {
         code: Pick,
         redirect: Redirect,
         verifier: SendVerifier,
+        proof: SendProof,
         fault: Fault,
     },
     Refresh {
         caller: Caller,
         token: Pick,
         scope: Option<&'static str>,
+        proof: SendProof,
         fault: Fault,
     },
     Revoke {
@@ -131,7 +145,7 @@ pub fn caller() -> impl Strategy<Value = Caller> {
     prop_oneof![
         12 => Just(Caller::App),
         2 => Just(Caller::OtherApp),
-        3 => Just(Caller::NativeApp),
+        6 => Just(Caller::NativeApp),
         1 => Just(Caller::Backend),
         1 => Just(Caller::ResourceServer),
     ]
@@ -204,6 +218,17 @@ fn send_verifier() -> impl Strategy<Value = SendVerifier> {
     ]
 }
 
+/// Mostly the app's own key (the native app's grants are bound to it), sometimes none, a
+/// thief's, or a copy of the last proof sent.
+pub fn send_proof() -> impl Strategy<Value = SendProof> {
+    prop_oneof![
+        3 => Just(SendProof::None),
+        6 => Just(SendProof::AppKey),
+        2 => Just(SendProof::ThiefKey),
+        2 => Just(SendProof::Replay),
+    ]
+}
+
 fn refresh_scope() -> impl Strategy<Value = Option<&'static str>> {
     prop_oneof![
         4 => Just(None),
@@ -215,20 +240,21 @@ pub fn op() -> impl Strategy<Value = Op> {
     prop_oneof![
         3 => (app(), any::<bool>(), any::<bool>())
             .prop_map(|(client, narrow, pkce)| Op::IssueCode { client, narrow, pkce }),
-        4 => (caller(), pick(Kind::Code), redirect(), send_verifier(), fault()).prop_map(
-            |(caller, code, redirect, verifier, fault)| Op::Redeem {
+        4 => (caller(), pick(Kind::Code), redirect(), send_verifier(), send_proof(), fault())
+            .prop_map(|(caller, code, redirect, verifier, proof, fault)| Op::Redeem {
                 caller,
                 code,
                 redirect,
                 verifier,
+                proof,
                 fault,
-            }
-        ),
-        8 => (caller(), pick(Kind::Refresh), refresh_scope(), fault()).prop_map(
-            |(caller, token, scope, fault)| Op::Refresh {
+            }),
+        8 => (caller(), pick(Kind::Refresh), refresh_scope(), send_proof(), fault()).prop_map(
+            |(caller, token, scope, proof, fault)| Op::Refresh {
                 caller,
                 token,
                 scope,
+                proof,
                 fault,
             }
         ),
@@ -271,6 +297,12 @@ pub fn new_grant_of(client: Caller) -> Vec<Op> {
             },
             redirect: Redirect::Right,
             verifier: SendVerifier::Proper,
+            // The native app redeems with its key (so its grant is bound), the others without.
+            proof: if client == Caller::NativeApp {
+                SendProof::AppKey
+            } else {
+                SendProof::None
+            },
             fault: Fault::None,
         },
     ]
@@ -278,7 +310,7 @@ pub fn new_grant_of(client: Caller) -> Vec<Op> {
 
 /// A history: a new grant first (most histories are about a live grant), then random steps.
 pub fn history(max_steps: usize) -> impl Strategy<Value = Vec<Op>> {
-    let first = prop_oneof![3 => Just(Caller::App), 1 => Just(Caller::NativeApp)];
+    let first = prop_oneof![1 => Just(Caller::App), 1 => Just(Caller::NativeApp)];
     (first, prop::collection::vec(op(), 1..=max_steps)).prop_map(|(first, steps)| {
         let mut history = new_grant_of(first);
         history.extend(steps);

@@ -9,10 +9,12 @@
 //! - on DynamoDB, each step costs the requests the model promises.
 
 use super::backends::ModelBackend;
-use super::ops::{history, Choice, Kind, Op, Pick, SendVerifier};
+use super::ops::{history, Choice, Kind, Op, Pick, SendProof, SendVerifier};
 use super::{
-    lifetimes, Answer, Caller, Fault, Model, Redirect, TokenId, Verifier, LIFETIMES, OTHER_APP_OWN,
+    lifetimes, Answer, Caller, Fault, KeyOwner, Model, ProofId, Redirect, TokenId, Verifier,
+    LIFETIMES, OTHER_APP_OWN,
 };
+use crate::support::dpop::DpopKey;
 use crate::support::*;
 use base64::Engine;
 use chatroom_token::clock::Clock;
@@ -29,6 +31,7 @@ use proptest::test_runner::{
 };
 use std::collections::HashMap;
 use std::hash::{BuildHasher, Hasher};
+use std::sync::atomic::{AtomicU32, Ordering};
 
 /// A token handed out, and what the model says it is.
 #[derive(Clone, Debug)]
@@ -56,10 +59,12 @@ pub enum Call {
         code: TokenId,
         redirect: Redirect,
         verifier: Verifier,
+        proof: Option<SentProof>,
     },
     Refresh {
         token: TokenId,
         scope: Option<Vec<&'static str>>,
+        proof: Option<SentProof>,
     },
     Revoke {
         token: TokenId,
@@ -77,10 +82,29 @@ pub enum Call {
     },
 }
 
+/// A DPoP proof sent: what it is to the model, and its text (the `DPoP` header).
+#[derive(Clone, Debug)]
+pub struct SentProof {
+    pub id: ProofId,
+    pub text: String,
+}
+
 impl Prepared {
     pub fn request(&self) -> lambda_http::Request {
         let params: Vec<(&str, &str)> = self.params.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        form_request_to(self.path, &params)
+        let mut request = form_request_to(self.path, &params);
+        if let Some(proof) = self.proof() {
+            let header = proof.text.parse().expect("a proof is a header value");
+            request.headers_mut().append("dpop", header);
+        }
+        request
+    }
+
+    fn proof(&self) -> Option<&SentProof> {
+        match &self.call {
+            Call::Redeem { proof, .. } | Call::Refresh { proof, .. } => proof.as_ref(),
+            _ => None,
+        }
     }
 
     /// What the model answers to this request in this state (and the state it leaves).
@@ -90,9 +114,18 @@ impl Prepared {
                 code,
                 redirect,
                 verifier,
-            } => model.redeem(self.caller, *code, *redirect, *verifier, self.fault),
-            Call::Refresh { token, scope } => {
-                model.refresh(self.caller, *token, scope.clone(), self.fault)
+                proof,
+            } => {
+                let proof = proof.as_ref().map(|p| p.id);
+                model.redeem(self.caller, *code, *redirect, *verifier, proof, self.fault)
+            }
+            Call::Refresh {
+                token,
+                scope,
+                proof,
+            } => {
+                let proof = proof.as_ref().map(|p| p.id);
+                model.refresh(self.caller, *token, scope.clone(), proof, self.fault)
             }
             Call::Revoke { token } => model.revoke(self.caller, *token, self.fault),
             Call::Introspect { token } => model.introspect(self.caller, *token),
@@ -222,6 +255,12 @@ pub struct World<'b, B: ModelBackend> {
     pub revoked_seen: Vec<bool>,
     /// The backend's last assertion that authenticated (so was spent), and when it was made.
     pub spent_assertion: Option<(String, i64)>,
+    /// The native app's DPoP key, and a thief's.
+    pub app_key: DpopKey,
+    pub thief_key: DpopKey,
+    /// Proofs made so far (each gets its own `jti`), and the last one sent.
+    pub proofs_made: AtomicU32,
+    pub last_sent_proof: Option<SentProof>,
 }
 
 impl<'b, B: ModelBackend> World<'b, B> {
@@ -230,7 +269,7 @@ impl<'b, B: ModelBackend> World<'b, B> {
             client_credentials: true,
             public_clients: true,
             private_key_jwt: true,
-            dpop: None,
+            dpop: Some(dpop_policy(false)),
         };
         let h = Harness::serving(backend, LIFETIMES, served).await;
         for caller in [Caller::OtherApp, Caller::NativeApp, Caller::Backend] {
@@ -248,6 +287,10 @@ impl<'b, B: ModelBackend> World<'b, B> {
             handed_out: HashMap::new(),
             revoked_seen: Vec::new(),
             spent_assertion: None,
+            app_key: DpopKey::new(),
+            thief_key: DpopKey::new(),
+            proofs_made: AtomicU32::new(0),
+            last_sent_proof: None,
         }
     }
 
@@ -338,6 +381,7 @@ impl<'b, B: ModelBackend> World<'b, B> {
                 code,
                 redirect,
                 verifier,
+                proof,
                 fault,
             } => {
                 let (text, id) = self.resolve(*code)?;
@@ -371,6 +415,7 @@ impl<'b, B: ModelBackend> World<'b, B> {
                         code: id,
                         redirect: *redirect,
                         verifier,
+                        proof: self.proof(*proof),
                     },
                     fault: *fault,
                     forged: id == TokenId::Forged,
@@ -380,6 +425,7 @@ impl<'b, B: ModelBackend> World<'b, B> {
                 caller,
                 token,
                 scope,
+                proof,
                 fault,
             } => {
                 let (text, id) = self.resolve(*token)?;
@@ -396,6 +442,7 @@ impl<'b, B: ModelBackend> World<'b, B> {
                     call: Call::Refresh {
                         token: id,
                         scope: scope.map(|s| s.split(' ').collect()),
+                        proof: self.proof(*proof),
                     },
                     fault: *fault,
                     forged: id == TokenId::Forged,
@@ -464,6 +511,36 @@ impl<'b, B: ModelBackend> World<'b, B> {
             Op::IssueCode { .. } | Op::Advance(_) | Op::SetEnabled { .. } => return None,
         };
         Some(prepared)
+    }
+
+    /// The DPoP proof a request sends: a fresh one (a new `jti`) made now with the app's or the
+    /// thief's key, or a copy of the last one sent.
+    fn proof(&self, choice: SendProof) -> Option<SentProof> {
+        let key = match choice {
+            SendProof::None => return None,
+            SendProof::Replay => return self.last_sent_proof.clone(),
+            SendProof::AppKey => KeyOwner::App,
+            SendProof::ThiefKey => KeyOwner::Thief,
+        };
+        let now = self.h.clock.now();
+        let n = self.proofs_made.fetch_add(1, Ordering::Relaxed);
+        let claims = serde_json::json!({
+            "jti": format!("model-proof-{n}"),
+            "htm": "POST",
+            "htu": crate::support::dpop::TOKEN_URL,
+            "iat": now,
+        });
+        Some(SentProof {
+            id: ProofId { key, iat: now, n },
+            text: self.dpop_key(key).proof_with(&claims),
+        })
+    }
+
+    fn dpop_key(&self, owner: KeyOwner) -> &DpopKey {
+        match owner {
+            KeyOwner::App => &self.app_key,
+            KeyOwner::Thief => &self.thief_key,
+        }
     }
 
     /// The token a pick names, and what it is.
@@ -548,6 +625,9 @@ impl<'b, B: ModelBackend> World<'b, B> {
                 )
             })?;
         self.record(&expected.answer, &reply, prepared)?;
+        if let Some(proof) = prepared.proof() {
+            self.last_sent_proof = Some(proof.clone());
+        }
         if prepared.caller == Caller::Backend
             && expected.answer != Answer::Error(super::ErrorCode::InvalidClient)
         {
@@ -581,9 +661,18 @@ impl<'b, B: ModelBackend> World<'b, B> {
                 grant,
                 generation,
                 scope,
+                bound,
             } => {
                 if reply.status != 200 {
                     return Err("expected tokens".into());
+                }
+                let expected_type = if bound.is_some() { "DPoP" } else { "Bearer" };
+                let jkt = bound.map(|key| self.dpop_key(key).jkt());
+                let cnf = jwt_claims(&reply.access_token())?["cnf"]["jkt"].clone();
+                if reply.body["token_type"] != expected_type || cnf != serde_json::json!(jkt) {
+                    return Err(format!(
+                        "the access token's binding is not the model's ({bound:?}): {cnf}"
+                    ));
                 }
                 let refresh = token_keys()
                     .open(TokenKind::Refresh, &reply.refresh_token())
