@@ -25,6 +25,9 @@ enum Fault {
     LostAnswer,
     /// As `LostAnswer`, but an operator revokes the grant between the write and the retry.
     LostAnswerThenRevoked,
+    /// Issuing a code fails (the consent page's route), as `Unavailable` or `Internal` does.
+    IssueUnavailable,
+    IssueInternal,
 }
 
 struct FaultyStore {
@@ -68,7 +71,13 @@ impl FaultyStore {
 #[async_trait]
 impl GrantStore for FaultyStore {
     async fn issue_code(&self, grant: &GrantRecord) -> Result<(), StoreError> {
-        self.inner.issue_code(grant).await
+        match self.fault() {
+            Fault::IssueUnavailable => Err(StoreError::Unavailable("injected throttle".into())),
+            Fault::IssueInternal => Err(StoreError::Internal(
+                "table arn:aws:secret-internals".into(),
+            )),
+            _ => self.inner.issue_code(grant).await,
+        }
     }
 
     async fn redeem_code(&self, r: &Redemption) -> Result<GrantRecord, Rejected> {
@@ -167,4 +176,29 @@ async fn a_grant_revoked_between_our_write_and_its_retry_stays_revoked() {
     *store.fault.lock().unwrap() = Fault::LostAnswerThenRevoked;
     h.refresh(&token).await.assert_error(400, "invalid_grant");
     h.redeem(&code).await.assert_error(400, "invalid_grant");
+}
+
+/// The consent page's route when the store fails: 503 with `Retry-After` (it may retry), or 500;
+/// neither says what failed.
+#[tokio::test]
+async fn a_store_failure_issuing_a_code_is_503_or_500_and_says_nothing() {
+    let (backend, store) = faulty();
+    let h = Harness::standard(&backend).await;
+    *store.fault.lock().unwrap() = Fault::IssueUnavailable;
+    let busy = h
+        .call(internal_codes_request(&internal_code_body(), true))
+        .await;
+    busy.assert_error(503, "temporarily_unavailable");
+    assert!(busy.header("retry-after").is_some());
+    *store.fault.lock().unwrap() = Fault::IssueInternal;
+    let broken = h
+        .call(internal_codes_request(&internal_code_body(), true))
+        .await;
+    broken.assert_error(500, "server_error");
+    assert!(!broken.raw.contains("secret-internals"));
+    *store.fault.lock().unwrap() = Fault::None;
+    let issued = h
+        .call(internal_codes_request(&internal_code_body(), true))
+        .await;
+    assert_eq!(issued.status, 200, "{}", issued.raw);
 }

@@ -290,4 +290,13 @@ mod tests {
             );
         }
     }
+
+    /// IAM names are 64 characters at most: the longest one is accepted, one more refused.
+    #[test]
+    fn names_are_at_most_64_characters() {
+        let name = |len: usize| format!("arn:aws:iam::123456789012:role/{}", "r".repeat(len));
+        assert!(InternalCallers::parse(API, &name(64)).is_ok());
+        assert!(InternalCallers::parse(API, &name(65)).is_err());
+        assert!(InternalCallers::parse(API, &name(1)).is_ok());
+    }
 }

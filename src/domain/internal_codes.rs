@@ -82,17 +82,19 @@ pub async fn issue(
 /// The code issuer's refusals as error answers, with its own fixed texts: the request is the
 /// caller's mistake (400), the store's trouble is a 503 or 500 as everywhere.
 fn refusal(error: IssueCodeError) -> OAuthError {
-    let code = match &error {
-        IssueCodeError::Store(_) => None,
-        IssueCodeError::ClientDisabled | IssueCodeError::GrantTypeNotAllowed => {
-            Some(ErrorCode::UnauthorizedClient)
-        }
-        IssueCodeError::ScopeNotAllowed => Some(ErrorCode::InvalidScope),
-        _ => Some(ErrorCode::InvalidRequest),
-    };
-    match (code, error.description(), error) {
-        (Some(code), Some(text), _) => OAuthError::new(code, text),
-        (_, _, IssueCodeError::Store(error)) => error.into(),
-        _ => OAuthError::server_error(),
+    if let IssueCodeError::Store(error) = error {
+        return error.into();
     }
+    let code = match error {
+        IssueCodeError::ClientDisabled | IssueCodeError::GrantTypeNotAllowed => {
+            ErrorCode::UnauthorizedClient
+        }
+        IssueCodeError::ScopeNotAllowed => ErrorCode::InvalidScope,
+        _ => ErrorCode::InvalidRequest,
+    };
+    // Every refusal but a store's has its text.
+    let text = error
+        .description()
+        .unwrap_or("the code could not be issued");
+    OAuthError::new(code, text)
 }
