@@ -110,6 +110,7 @@ fn keys() -> TokenKeys {
 
 fn new_code(runtime: &tokio::runtime::Runtime, store: &MemoryStore, keys: &TokenKeys) -> String {
     let request = CodeRequest {
+        dpop_jkt: None,
         client_id: CLIENT_ID.into(),
         user_id: "8836257".into(),
         scope: Scope::parse("user_info_read").unwrap(),

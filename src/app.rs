@@ -215,6 +215,7 @@ async fn seed_demo_apps(
     };
     store.put_client(&public).await.map_err(seeding_failed)?;
     let request = CodeRequest {
+        dpop_jkt: None,
         client_id: app.client_id.clone(),
         user_id: demo.user_id.clone(),
         scope: base.scope.clone(),
@@ -293,6 +294,7 @@ async fn seed_demo(
             .map_err(seeding_failed)?;
     }
     let request = CodeRequest {
+        dpop_jkt: None,
         client_id: demo.client_id.clone(),
         user_id: demo.user_id.clone(),
         scope,

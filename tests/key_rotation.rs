@@ -212,6 +212,7 @@ impl Instance {
     async fn grant(&self) -> String {
         let now = self.clock.now();
         let request = CodeRequest {
+            dpop_jkt: None,
             client_id: CLIENT.into(),
             user_id: "8836257".into(),
             scope: Scope::parse("user_info_read").unwrap(),

@@ -63,6 +63,7 @@ async fn access_token(signing_keys: &str) -> String {
         .await
         .unwrap();
     let request = CodeRequest {
+        dpop_jkt: None,
         client_id: "000000".into(),
         user_id: "8836257".into(),
         scope: Scope::parse("user_info_read").unwrap(),

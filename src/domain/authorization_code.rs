@@ -10,6 +10,7 @@ use super::model::{Client, GrantRecord};
 use super::pkce::VerifierProof;
 use super::service::{Event, Lifetimes, Report, TokenRequest, TokenResponse, TokenService};
 use crate::crypto::grant_token::{GrantToken, TokenKind};
+use crate::domain::conditions::key_fits;
 use crate::domain::dpop::Proof;
 use crate::domain::port::{ProofUse, Redemption, Rejected};
 
@@ -159,6 +160,14 @@ async fn explain_refusal(
         // shared log) must not be able to revoke the grant of the client it was issued to,
         // nor learn anything about the code.
         return Err(invalid_code());
+    }
+    if !key_fits(grant, redemption.proof.as_ref()) {
+        // A code bound with dpop_jkt (RFC 9449 §10), or a public client's redeemed grant, and
+        // no proof of its key: whoever sent it cannot use the code, nor revoke the grant.
+        report.event = Some(Event::DpopKeyMismatch);
+        return Err(OAuthError::invalid_grant(
+            "the authorization code is bound to another DPoP key",
+        ));
     }
     if grant.redeemed_at.is_some() && public_client && !proves_the_code(grant, redemption) {
         // Anyone can name a public client: a replay without the code's verifier proves no

@@ -1,7 +1,7 @@
 //! Issuing authorization codes: what the platform's login-and-consent page calls once a user has
 //! approved an app. Exposed as a library function and through the admin tool.
 
-use super::model::{Client, GrantRecord, GrantType};
+use super::model::{Client, GrantRecord, GrantType, KeyDigest};
 use super::pkce::{valid_challenge, CodeChallenge};
 use super::redirect_uri::redirect_matches;
 use super::scope::Scope;
@@ -22,6 +22,9 @@ pub struct CodeRequest {
     pub scope: Scope,
     pub redirect_uri: Option<String>,
     pub challenge: Option<CodeChallenge>,
+    /// RFC 9449 §10: the thumbprint of the DPoP key the code is bound to (`dpop_jkt`); its
+    /// redemption needs a proof of that key.
+    pub dpop_jkt: Option<String>,
 }
 
 #[derive(Debug)]
@@ -37,6 +40,8 @@ pub enum IssueCodeError {
     MalformedChallenge,
     /// No challenge, or `plain`, for a client not registered to allow it.
     ChallengeNotAllowed,
+    /// `dpop_jkt` is not a JWK SHA-256 thumbprint (43 base64url characters).
+    MalformedDpopJkt,
     Store(StoreError),
 }
 
@@ -58,6 +63,7 @@ impl IssueCodeError {
             Self::ChallengeNotAllowed => {
                 "the client must send a code challenge with the S256 method"
             }
+            Self::MalformedDpopJkt => "dpop_jkt is not a base64url SHA-256 JWK thumbprint",
             Self::Store(_) => return None,
         })
     }
@@ -137,9 +143,16 @@ pub fn pending_grant(
         rotated_at: None,
         revoked_at: None,
         expires_at: code_expires_at,
-        dpop_key: None,
+        dpop_key: request.dpop_jkt.as_deref().and_then(key_digest),
         last_proof: None,
     }
+}
+
+/// A DPoP key's thumbprint (`dpop_jkt`, `cnf.jkt`) as a grant keeps it; `None` if it is no
+/// SHA-256 thumbprint.
+pub fn key_digest(jkt: &str) -> Option<KeyDigest> {
+    let bytes = crate::crypto::b64url_decode(jkt).filter(|b| b.len() == 32)?;
+    bytes[..16].try_into().ok()
 }
 
 fn check_request(client: &Client, request: &CodeRequest) -> Result<(), IssueCodeError> {
@@ -186,6 +199,13 @@ fn check_request(client: &Client, request: &CodeRequest) -> Result<(), IssueCode
     if !client.pkce_policy().allows(request.challenge.as_ref()) {
         return Err(IssueCodeError::ChallengeNotAllowed);
     }
+    if request
+        .dpop_jkt
+        .as_deref()
+        .is_some_and(|j| key_digest(j).is_none())
+    {
+        return Err(IssueCodeError::MalformedDpopJkt);
+    }
     Ok(())
 }
 
@@ -217,6 +237,7 @@ mod tests {
 
     fn request(user_id: &str, scope: &Scope, redirect_uri: &str) -> CodeRequest {
         CodeRequest {
+            dpop_jkt: None,
             client_id: "c".into(),
             user_id: user_id.into(),
             scope: scope.clone(),

@@ -37,6 +37,7 @@ pub fn redemption_applies(record: &GrantRecord, r: &Redemption) -> bool {
         && record.client_id == r.client_id
         && redirect_ok
         && pkce_ok
+        && key_fits(record, r.proof.as_ref())
 }
 
 pub fn rotation_applies(record: &GrantRecord, r: &Rotation) -> bool {
@@ -114,9 +115,13 @@ pub fn apply_redemption(record: &mut GrantRecord, r: &Redemption) {
     record.refresh_hash = Some(r.refresh_hash);
     record.generation = 0;
     record.expires_at = r.expires_at;
-    if let Some(proof) = r.proof.as_ref().filter(|_| r.bind_to_proof_key) {
-        record.dpop_key = Some(proof.key);
-    }
+    // A public client's grant is bound to the proof's key (if any); a confidential client's
+    // refresh tokens are not bound, even where its code was (RFC 9449 §5, §10).
+    record.dpop_key = r
+        .proof
+        .as_ref()
+        .filter(|_| r.bind_to_proof_key)
+        .map(|p| p.key);
     if let Some(proof) = remember(r.proof.as_ref()) {
         record.last_proof = Some(proof);
     }

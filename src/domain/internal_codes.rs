@@ -24,6 +24,8 @@ pub struct CodeIssueRequest {
     pub code_challenge: Option<String>,
     /// `S256` (the default) or `plain`.
     pub code_challenge_method: Option<String>,
+    /// RFC 9449 §10: the thumbprint of the DPoP key the code is bound to.
+    pub dpop_jkt: Option<String>,
 }
 
 /// The answer: the code, and how long it lives. Never logged.
@@ -54,6 +56,7 @@ pub async fn issue(
         }),
     };
     let code_request = CodeRequest {
+        dpop_jkt: request.dpop_jkt,
         client_id: request.client_id,
         user_id: request.user_id,
         scope,

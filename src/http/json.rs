@@ -24,7 +24,7 @@ pub fn code_request(headers: &HeaderMap, body: &[u8]) -> Result<CodeIssueRequest
     serde_json::from_slice(body).map_err(|_| {
         OAuthError::invalid_request(
             "the body must be a JSON object with client_id, user_id, scope and optionally \
-             redirect_uri, code_challenge, code_challenge_method",
+             redirect_uri, code_challenge, code_challenge_method, dpop_jkt",
         )
     })
 }

@@ -173,6 +173,10 @@ enum CodesCommand {
         /// S256 (default) or plain.
         #[arg(long = "code-challenge-method", default_value = "S256")]
         code_challenge_method: String,
+        /// Bind the code to the app's DPoP key (RFC 9449 §10): its thumbprint. The code's
+        /// redemption then needs a proof of that key.
+        #[arg(long = "dpop-jkt")]
+        dpop_jkt: Option<String>,
         #[arg(
             long,
             env = "GRANT_TOKEN_KEYS",
@@ -286,6 +290,7 @@ pub async fn run(cli: Cli) -> Result<(), CtlError> {
             redirect_uri,
             code_challenge,
             code_challenge_method,
+            dpop_jkt,
             grant_token_keys,
             code_ttl_seconds,
         }) => {
@@ -300,6 +305,7 @@ pub async fn run(cli: Cli) -> Result<(), CtlError> {
                 None => None,
             };
             let request = CodeRequest {
+                dpop_jkt,
                 client_id,
                 user_id,
                 scope: parse_scope(&scope)?,

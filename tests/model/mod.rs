@@ -396,6 +396,10 @@ impl Model {
         // Refused: why, in order of precedence.
         let error = if grant.revoked || grant.client != caller {
             ErrorCode::InvalidGrant
+        } else if !grant.key_fits(proof) {
+            // The native app's redeemed grant is bound to its key: a replay without a proof of
+            // it proves nothing and revokes nothing.
+            ErrorCode::InvalidGrant
         } else if grant.redeemed_at.is_some()
             && grant.client == Caller::NativeApp
             && !(grant.pkce && verifier == Verifier::Right)

@@ -331,6 +331,7 @@ impl<'b, B: ModelBackend> World<'b, B> {
         };
         let expected = self.model.issue_code(client, scope.clone(), pkce);
         let request = CodeRequest {
+            dpop_jkt: None,
             client_id: credentials(client).0.into(),
             user_id: USER_ID.into(),
             scope: Scope::parse(&scope.join(" ")).unwrap(),

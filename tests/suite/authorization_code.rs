@@ -224,6 +224,7 @@ pub async fn issuing_a_code_checks_the_request_against_the_client(backend: &impl
     let h = Harness::standard(backend).await;
     h.register("disabled-app", "disabled-secret", false).await;
     let good = CodeRequest {
+        dpop_jkt: None,
         client_id: CLIENT_ID.into(),
         user_id: USER_ID.into(),
         scope: Scope::parse("chat_read").unwrap(),
@@ -233,6 +234,7 @@ pub async fn issuing_a_code_checks_the_request_against_the_client(backend: &impl
     let cases = [
         (
             CodeRequest {
+                dpop_jkt: None,
                 client_id: "nobody".into(),
                 ..good.clone()
             },
@@ -240,6 +242,7 @@ pub async fn issuing_a_code_checks_the_request_against_the_client(backend: &impl
         ),
         (
             CodeRequest {
+                dpop_jkt: None,
                 client_id: "disabled-app".into(),
                 ..good.clone()
             },
@@ -247,6 +250,7 @@ pub async fn issuing_a_code_checks_the_request_against_the_client(backend: &impl
         ),
         (
             CodeRequest {
+                dpop_jkt: None,
                 scope: Scope::parse("admin").unwrap(),
                 ..good.clone()
             },
@@ -254,6 +258,7 @@ pub async fn issuing_a_code_checks_the_request_against_the_client(backend: &impl
         ),
         (
             CodeRequest {
+                dpop_jkt: None,
                 user_id: String::new(),
                 ..good.clone()
             },
@@ -261,6 +266,7 @@ pub async fn issuing_a_code_checks_the_request_against_the_client(backend: &impl
         ),
         (
             CodeRequest {
+                dpop_jkt: None,
                 user_id: "u".repeat(65),
                 ..good.clone()
             },
@@ -268,6 +274,7 @@ pub async fn issuing_a_code_checks_the_request_against_the_client(backend: &impl
         ),
         (
             CodeRequest {
+                dpop_jkt: None,
                 redirect_uri: Some("https://evil.example/".into()),
                 ..good.clone()
             },
@@ -275,6 +282,7 @@ pub async fn issuing_a_code_checks_the_request_against_the_client(backend: &impl
         ),
         (
             CodeRequest {
+                dpop_jkt: None,
                 challenge: Some(CodeChallenge {
                     method: ChallengeMethod::S256,
                     value: "short".into(),

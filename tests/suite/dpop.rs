@@ -446,3 +446,58 @@ pub async fn nonces_are_asked_for_and_shared_by_every_instance(backend: &impl Ba
         .await
         .assert_error(400, "use_dpop_nonce");
 }
+
+/// RFC 9449 §10: a code the consent page bound to the app's key (`dpop_jkt` on the internal
+/// route) redeems only with a proof of that key; without one, or with another key, it is
+/// `invalid_grant` and the code stays unused. A confidential client's code bound so redeems
+/// with the key, and its refresh tokens stay unbound. A malformed `dpop_jkt` is refused.
+pub async fn a_code_bound_with_dpop_jkt_needs_a_proof_of_that_key(backend: &impl Backend) {
+    let h = Harness::with_dpop(backend, false).await;
+    let key = DpopKey::new();
+    let issue = |client_id: &str, jkt: &str| {
+        let mut body = internal_code_body();
+        body["client_id"] = json!(client_id);
+        body["dpop_jkt"] = json!(jkt);
+        let h = &h;
+        async move {
+            let reply = h.call(internal_codes_request(&body, true)).await;
+            assert_eq!(reply.status, 200, "{}", reply.raw);
+            reply.body["code"].as_str().unwrap().to_owned()
+        }
+    };
+    let code = issue(PUBLIC_ID, &key.jkt()).await;
+    let params = public_redemption(&code);
+    h.post(&params).await.assert_error(400, "invalid_grant");
+    h.post_with_dpop(&params, &[&DpopKey::new().proof(h.clock.now())])
+        .await
+        .assert_error(400, "invalid_grant");
+    let redeemed = h
+        .post_with_dpop(&params, &[&key.proof(h.clock.now())])
+        .await;
+    assert_bound_tokens(&redeemed, &key);
+
+    let code = issue(CLIENT_ID, &key.jkt()).await;
+    let params = [
+        ("grant_type", "authorization_code"),
+        ("client_id", CLIENT_ID),
+        ("client_secret", CLIENT_SECRET),
+        ("code", code.as_str()),
+        ("redirect_uri", REDIRECT_URI),
+        ("code_verifier", VERIFIER),
+    ];
+    h.post(&params).await.assert_error(400, "invalid_grant");
+    let redeemed = h
+        .post_with_dpop(&params, &[&key.proof(h.clock.now())])
+        .await;
+    assert_bound_tokens(&redeemed, &key);
+    assert!(record_of(&h, &redeemed.refresh_token())
+        .await
+        .dpop_key
+        .is_none());
+
+    let mut body = internal_code_body();
+    body["dpop_jkt"] = json!("not-a-thumbprint");
+    h.call(internal_codes_request(&body, true))
+        .await
+        .assert_error(400, "invalid_request");
+}

@@ -97,6 +97,7 @@ macro_rules! all_tests {
             dpop::proofs_are_required_where_configured,
             dpop::dpop_is_listed_only_where_served,
             dpop::nonces_are_asked_for_and_shared_by_every_instance,
+            dpop::a_code_bound_with_dpop_jkt_needs_a_proof_of_that_key,
             public_clients::a_public_client_redeems_and_refreshes_with_its_id_alone,
             public_clients::each_client_authenticates_only_the_way_it_is_registered,
             public_clients::public_clients_are_refused_where_not_served,

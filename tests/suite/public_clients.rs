@@ -133,6 +133,7 @@ pub async fn a_public_clients_codes_need_an_s256_challenge(backend: &impl Backen
     use chatroom_token::domain::scope::Scope;
     let h = Harness::with_public_clients(backend).await;
     let request = |challenge: Option<CodeChallenge>, redirect_uri: Option<&str>| CodeRequest {
+        dpop_jkt: None,
         client_id: PUBLIC_ID.into(),
         user_id: USER_ID.into(),
         scope: Scope::parse("chat_read").unwrap(),
@@ -206,6 +207,7 @@ pub async fn native_redirect_uris_work_as_rfc_8252_says(backend: &impl Backend) 
             h.grants.as_ref(),
             &token_keys(),
             &chatroom_token::domain::code_issuer::CodeRequest {
+                dpop_jkt: None,
                 client_id: PUBLIC_ID.into(),
                 user_id: USER_ID.into(),
                 scope: chatroom_token::domain::scope::Scope::parse("chat_read").unwrap(),

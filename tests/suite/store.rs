@@ -15,6 +15,7 @@ use std::sync::Arc;
 fn pending(now: i64) -> (GrantRecord, TokenHash) {
     let code = token_keys().mint(TokenKind::Code, GrantId::random(), 0);
     let request = CodeRequest {
+        dpop_jkt: None,
         client_id: CLIENT_ID.into(),
         user_id: USER_ID.into(),
         scope: Scope::parse("chat_read user_info_read").unwrap(),

@@ -422,6 +422,7 @@ impl Harness {
         challenge: Option<CodeChallenge>,
     ) -> String {
         let request = CodeRequest {
+            dpop_jkt: None,
             client_id: client_id.into(),
             user_id: USER_ID.into(),
             scope: Scope::parse(scope).unwrap(),

@@ -380,6 +380,7 @@ mod tests {
         let keys = TokenKeys::new(vec![vec![1; 32]]);
         let code = keys.mint(TokenKind::Code, GrantId::random(), 0);
         let request = CodeRequest {
+            dpop_jkt: None,
             client_id: "c".repeat(32),
             user_id: "u".repeat(MAX_USER_ID),
             scope: Scope::parse(&"s".repeat(MAX_SCOPE)).unwrap(),

@@ -224,17 +224,30 @@ impl GrantStore for DynamoStore {
              generation = :zero, expires_at = :expires",
         );
         let mut request = self.update_grant(&r.grant_id);
-        if let Some(proof) = &r.proof {
-            update.push_str(&format!(
-                ", {PROOF_IAT} = :proof_iat, {PROOF_JTI} = :proof_jti"
-            ));
-            request = request
-                .expression_attribute_values(":proof_iat", n(proof.iat))
-                .expression_attribute_values(":proof_jti", b(&proof.jti));
-            if r.bind_to_proof_key {
-                update.push_str(&format!(", {DPOP_KEY} = :key"));
-                request = request.expression_attribute_values(":key", b(&proof.key));
+        // conditions::key_fits: a code bound with dpop_jkt takes only a proof of its key.
+        let mut bind = false;
+        match &r.proof {
+            Some(proof) => {
+                condition.push_str(&format!(
+                    " AND (attribute_not_exists({DPOP_KEY}) OR {DPOP_KEY} = :key)"
+                ));
+                update.push_str(&format!(
+                    ", {PROOF_IAT} = :proof_iat, {PROOF_JTI} = :proof_jti"
+                ));
+                request = request
+                    .expression_attribute_values(":key", b(&proof.key))
+                    .expression_attribute_values(":proof_iat", n(proof.iat))
+                    .expression_attribute_values(":proof_jti", b(&proof.jti));
+                if r.bind_to_proof_key {
+                    update.push_str(&format!(", {DPOP_KEY} = :key"));
+                    bind = true;
+                }
             }
+            None => condition.push_str(&format!(" AND attribute_not_exists({DPOP_KEY})")),
+        }
+        if !bind {
+            // conditions::apply_redemption: only a public client's grant stays bound.
+            update.push_str(&format!(" REMOVE {DPOP_KEY}"));
         }
         let mut request = request
             .update_expression(update)
