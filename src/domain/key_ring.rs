@@ -32,14 +32,6 @@ impl KeyState {
     /// A key that signs from the start: the first key of a plain `kid:secret,...` list.
     pub const ALWAYS: KeyState = KeyState::Active { from: i64::MIN };
 
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Published => "published",
-            Self::Active { .. } => "active",
-            Self::Retired => "retired",
-        }
-    }
-
     fn active_from(self) -> Option<i64> {
         match self {
             Self::Active { from } => Some(from),
@@ -227,6 +219,20 @@ fn current<T>(entries: &[(i64, T)], now: i64) -> &T {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Whoever reads a debug print of the configuration (a log line, a panic) learns the key's
+    /// id and state, never its bytes.
+    #[test]
+    fn a_grant_key_debug_print_names_it_and_hides_its_bytes() {
+        let key = GrantKey {
+            kid: "g-2026".into(),
+            secret: b"never-print-this-grant-key-0123456789".to_vec(),
+            state: KeyState::Retired,
+        };
+        let printed = format!("{key:?}");
+        assert_eq!(printed, "GrantKey(g-2026, Retired, [redacted])");
+        assert!(!printed.contains("never-print"));
+    }
 
     #[test]
     fn the_latest_started_entry_wins_and_the_first_listed_on_a_tie() {

@@ -15,7 +15,8 @@ use crate::domain::client_assertion::VerifiedAssertion;
 use crate::domain::conditions::is_own_issue;
 use crate::domain::model::{Client, GrantRecord};
 use crate::domain::port::{
-    ClientRegistry, ClientStore, GrantStore, Redemption, Rejected, Revocation, Rotation, StoreError,
+    ClientRegistry, ClientStore, GrantStore, ProofUse, Redemption, Rejected, Revocation, Rotation,
+    StoreError,
 };
 use async_trait::async_trait;
 use aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder;
@@ -105,6 +106,31 @@ impl DynamoStore {
             },
         }
     }
+}
+
+/// The DPoP part of a redemption's or rotation's write: `conditions::key_fits` in the condition
+/// (a proof of the grant's key, or none for an unbound grant), and the proof remembered by the
+/// same write (`:key`, `:proof_iat` and `:proof_jti` for the caller's further clauses).
+fn with_proof(
+    request: UpdateItemFluentBuilder,
+    proof: Option<&ProofUse>,
+    condition: &mut String,
+    update: &mut String,
+) -> UpdateItemFluentBuilder {
+    let Some(proof) = proof else {
+        condition.push_str(&format!(" AND attribute_not_exists({DPOP_KEY})"));
+        return request;
+    };
+    condition.push_str(&format!(
+        " AND (attribute_not_exists({DPOP_KEY}) OR {DPOP_KEY} = :key)"
+    ));
+    update.push_str(&format!(
+        ", {PROOF_IAT} = :proof_iat, {PROOF_JTI} = :proof_jti"
+    ));
+    request
+        .expression_attribute_values(":key", b(&proof.key))
+        .expression_attribute_values(":proof_iat", n(proof.iat))
+        .expression_attribute_values(":proof_jti", b(&proof.jti))
 }
 
 #[async_trait]
@@ -223,30 +249,12 @@ impl GrantStore for DynamoStore {
             "SET redeemed_at = :now, rotated_at = :now, refresh_hash = :refresh, \
              generation = :zero, expires_at = :expires",
         );
-        let mut request = self.update_grant(&r.grant_id);
-        // conditions::key_fits: a code bound with dpop_jkt takes only a proof of its key.
-        let mut bind = false;
-        match &r.proof {
-            Some(proof) => {
-                condition.push_str(&format!(
-                    " AND (attribute_not_exists({DPOP_KEY}) OR {DPOP_KEY} = :key)"
-                ));
-                update.push_str(&format!(
-                    ", {PROOF_IAT} = :proof_iat, {PROOF_JTI} = :proof_jti"
-                ));
-                request = request
-                    .expression_attribute_values(":key", b(&proof.key))
-                    .expression_attribute_values(":proof_iat", n(proof.iat))
-                    .expression_attribute_values(":proof_jti", b(&proof.jti));
-                if r.bind_to_proof_key {
-                    update.push_str(&format!(", {DPOP_KEY} = :key"));
-                    bind = true;
-                }
-            }
-            None => condition.push_str(&format!(" AND attribute_not_exists({DPOP_KEY})")),
-        }
-        if !bind {
-            // conditions::apply_redemption: only a public client's grant stays bound.
+        let request = self.update_grant(&r.grant_id);
+        let request = with_proof(request, r.proof.as_ref(), &mut condition, &mut update);
+        // conditions::apply_redemption: only a public client's grant stays bound.
+        if r.proof.is_some() && r.bind_to_proof_key {
+            update.push_str(&format!(", {DPOP_KEY} = :key"));
+        } else {
             update.push_str(&format!(" REMOVE {DPOP_KEY}"));
         }
         let mut request = request
@@ -294,24 +302,14 @@ impl GrantStore for DynamoStore {
             "SET previous_hash = :presented, refresh_hash = :successor, \
              generation = :generation, rotated_at = :now, expires_at = :expires",
         );
-        let mut request = self.update_grant(&r.grant_id);
-        // conditions::key_fits and conditions::proof_is_new.
-        match &r.proof {
-            Some(proof) => {
-                condition.push_str(&format!(
-                    " AND (attribute_not_exists({DPOP_KEY}) OR {DPOP_KEY} = :key) \
-                     AND (attribute_not_exists({PROOF_IAT}) OR {PROOF_IAT} < :proof_iat \
-                     OR ({PROOF_IAT} = :proof_iat AND {PROOF_JTI} <> :proof_jti))"
-                ));
-                update.push_str(&format!(
-                    ", {PROOF_IAT} = :proof_iat, {PROOF_JTI} = :proof_jti"
-                ));
-                request = request
-                    .expression_attribute_values(":key", b(&proof.key))
-                    .expression_attribute_values(":proof_iat", n(proof.iat))
-                    .expression_attribute_values(":proof_jti", b(&proof.jti));
-            }
-            None => condition.push_str(&format!(" AND attribute_not_exists({DPOP_KEY})")),
+        let request = self.update_grant(&r.grant_id);
+        let mut request = with_proof(request, r.proof.as_ref(), &mut condition, &mut update);
+        if r.proof.is_some() {
+            // conditions::proof_is_new.
+            condition.push_str(&format!(
+                " AND (attribute_not_exists({PROOF_IAT}) OR {PROOF_IAT} < :proof_iat \
+                 OR ({PROOF_IAT} = :proof_iat AND {PROOF_JTI} <> :proof_jti))"
+            ));
         }
         match &r.sealed_successor {
             Some(sealed) => {
