@@ -10,3 +10,9 @@ build-TokenFunction:
 	rustup target add $(TARGET)
 	cargo lambda build --release --target $(TARGET) --bin token
 	cp target/lambda/token/bootstrap $(ARTIFACTS_DIR)/bootstrap
+
+# The Lambda authorizer of the platform's APIs (template.yaml: AuthorizerFunction), built the same way.
+build-AuthorizerFunction:
+	rustup target add $(TARGET)
+	cargo lambda build --release --target $(TARGET) --bin authorizer
+	cp target/lambda/authorizer/bootstrap $(ARTIFACTS_DIR)/bootstrap

@@ -17,7 +17,7 @@ use crate::domain::pkce::{ChallengeMethod, CodeChallenge, PkcePolicy};
 use crate::domain::port::{ClientRegistry, ClientStore, GrantStore};
 use crate::domain::scope::Scope;
 use crate::domain::service::TokenService;
-use crate::keys_secret::{load_config, Loaded};
+use crate::keys_secret::{load_config, Loaded, SecretKeys};
 use crate::store::dynamodb::warm_up::WarmUp;
 use crate::store::memory::MemoryStore;
 use std::sync::Arc;
@@ -62,11 +62,58 @@ pub async fn start_with(
             return Err(StartupError(format!("refusing to start on AWS: {why}")));
         }
     }
-    let source = source.map(|secret| match on_aws {
+    let source = key_source(source, on_aws);
+    build_service_with_source(config, clock, aws, source).await
+}
+
+/// The keys secret as a source to re-read; on AWS it refuses a key written in this repository.
+fn key_source(source: Option<SecretKeys>, on_aws: bool) -> Option<Arc<dyn KeySource>> {
+    source.map(|secret| match on_aws {
         true => Arc::new(secret.refusing_published_keys()) as Arc<dyn KeySource>,
         false => Arc::new(secret) as Arc<dyn KeySource>,
+    })
+}
+
+/// The keys alone, as the Lambda authorizer holds them: loaded as the token function loads
+/// them (the keys secret on AWS, with the same refusals of local-only keys), and re-read from
+/// the secret while the instance is warm.
+pub async fn start_keys(
+    env: impl Fn(&str) -> Option<String>,
+    names: impl Iterator<Item = String>,
+    aws: &Aws,
+    clock: Arc<dyn Clock>,
+) -> Result<(Config, Arc<LiveKeys>), StartupError> {
+    let Loaded { config, source } = load_config(&env, aws, clock.clone())
+        .await
+        .map_err(|error| StartupError(error.to_string()))?;
+    let on_aws = crate::local_only::on_aws(&env);
+    if on_aws {
+        if let Some(why) = crate::local_only::keys_refusal(&config, names) {
+            return Err(StartupError(format!("refusing to start on AWS: {why}")));
+        }
+    }
+    let keys = live_keys(&config, key_source(source, on_aws), clock.now());
+    Ok((config, keys))
+}
+
+/// The configured keys, re-read from `source` (if any) every `KEYS_REFRESH_SECONDS`.
+fn live_keys(config: &Config, source: Option<Arc<dyn KeySource>>, now: i64) -> Arc<LiveKeys> {
+    let ring = KeyRing::build(
+        config.keys.clone(),
+        &config.issuer,
+        config.lifetimes.access_token,
+    );
+    let refresh = source.map(|source| Refresh {
+        source,
+        max_age_seconds: config.keys_refresh_seconds,
     });
-    build_service_with_source(config, clock, aws, source).await
+    Arc::new(LiveKeys::new(
+        ring,
+        refresh,
+        now,
+        config.issuer.clone(),
+        config.lifetimes.access_token,
+    ))
 }
 
 /// The service for a configuration whose keys never change after start.
@@ -86,22 +133,7 @@ pub async fn build_service_with_source(
     source: Option<Arc<dyn KeySource>>,
 ) -> Result<TokenService, StartupError> {
     let now = clock.now();
-    let ring = KeyRing::build(
-        config.keys.clone(),
-        &config.issuer,
-        config.lifetimes.access_token,
-    );
-    let refresh = source.map(|source| Refresh {
-        source,
-        max_age_seconds: config.keys_refresh_seconds,
-    });
-    let keys = Arc::new(LiveKeys::new(
-        ring,
-        refresh,
-        now,
-        config.issuer.clone(),
-        config.lifetimes.access_token,
-    ));
+    let keys = live_keys(&config, source, now);
     let token_keys = keys.get();
     let token_keys = token_keys.token_keys(now);
     let (clients, grants): (Arc<dyn ClientStore>, Arc<dyn GrantStore>) = match &config.store {

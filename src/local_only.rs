@@ -45,6 +45,15 @@ pub fn refusal(config: &Config, variable_names: impl Iterator<Item = String>) ->
                 .into(),
         );
     }
+    keys_refusal(config, variable_names)
+}
+
+/// The part of `refusal` about keys and demo values, for a function that keeps no store (the
+/// Lambda authorizer).
+pub fn keys_refusal(
+    config: &Config,
+    variable_names: impl Iterator<Item = String>,
+) -> Option<String> {
     let names: Vec<String> = variable_names.collect();
     let listed = |keep: &dyn Fn(&str) -> bool| {
         let mut found: Vec<&str> = names

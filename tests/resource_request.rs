@@ -31,8 +31,11 @@ fn token(jkt: Option<&str>, issued_at: i64) -> String {
 }
 
 fn verifier() -> ResourceVerifier {
-    let tokens = AccessTokenVerifier::new(&[signing_key()], ISSUER, CLIENT_ID);
-    ResourceVerifier::new(tokens, vec![ProofAlgorithm::Es256], 60)
+    ResourceVerifier::new(vec![ProofAlgorithm::Es256], 60)
+}
+
+fn tokens() -> AccessTokenVerifier {
+    AccessTokenVerifier::new(&[signing_key()], ISSUER, CLIENT_ID)
 }
 
 /// A proof for a GET of the API URL with `token`'s hash, unless changed.
@@ -57,7 +60,7 @@ fn check(authorization: Option<&str>, proofs: &[&str]) -> Result<(), Refusal> {
         method: "GET",
         url: API_URL,
     };
-    verifier().verify(&request, NOW).map(|_| ())
+    verifier().verify(&tokens(), &request, NOW).map(|_| ())
 }
 
 #[test]

@@ -294,3 +294,23 @@ fn deployments_shift_traffic_and_roll_back_on_the_alarms() {
     );
     assert!(!policy.contains("Resource: '*'"), "{policy}");
 }
+
+/// The Lambda authorizer exists only where the platform's APIs are named, reads the keys secret
+/// and nothing else (no table: it keeps no state), and takes the APIs' base URL for DPoP.
+#[test]
+fn the_authorizer_reads_only_the_keys_secret() {
+    let template = template();
+    let authorizer = &template["Resources"]["AuthorizerFunction"];
+    assert_eq!(authorizer["Condition"], "HasAuthorizer");
+    let properties = &authorizer["Properties"];
+    let statements = properties["Policies"][0]["Statement"]
+        .as_sequence()
+        .unwrap();
+    assert_eq!(statements.len(), 1);
+    assert_eq!(statements[0]["Action"], "secretsmanager:GetSecretValue");
+    assert!(is_ref(&statements[0]["Resource"], "KeysSecretArn"));
+    let variables = &properties["Environment"]["Variables"];
+    assert!(is_ref(&variables["API_BASE_URL"], "AuthorizedApiBaseUrl"));
+    assert!(is_ref(&variables["KEYS_SECRET_ARN"], "KeysSecretArn"));
+    assert!(variables.get("TABLE_NAME").is_none());
+}

@@ -50,18 +50,17 @@ impl Refusal {
     }
 }
 
-/// Checks requests to an API against the issuer's keys and the API's DPoP algorithms.
+/// Checks requests to an API with the API's DPoP algorithms, against the issuer's keys as the
+/// caller holds them now (`AccessTokenVerifier`, which may be re-read while warm).
 pub struct ResourceVerifier {
-    tokens: AccessTokenVerifier,
     algorithms: Vec<ProofAlgorithm>,
     /// How old (or how far ahead) a proof's `iat` may be.
     max_age: i64,
 }
 
 impl ResourceVerifier {
-    pub fn new(tokens: AccessTokenVerifier, algorithms: Vec<ProofAlgorithm>, max_age: i64) -> Self {
+    pub fn new(algorithms: Vec<ProofAlgorithm>, max_age: i64) -> Self {
         Self {
-            tokens,
             algorithms,
             max_age,
         }
@@ -86,7 +85,12 @@ impl ResourceVerifier {
     }
 
     /// The claims of the request's access token, if the request may have them, as of `now`.
-    pub fn verify(&self, request: &ResourceRequest<'_>, now: i64) -> Result<AccessClaims, Refusal> {
+    pub fn verify(
+        &self,
+        tokens: &AccessTokenVerifier,
+        request: &ResourceRequest<'_>,
+        now: i64,
+    ) -> Result<AccessClaims, Refusal> {
         let (scheme, token) = request
             .authorization
             .and_then(|value| value.trim().split_once(' '))
@@ -94,7 +98,7 @@ impl ResourceVerifier {
             .filter(|(_, token)| !token.is_empty())
             .ok_or(Refusal::NoToken)?;
         let verified = |token: &str| {
-            self.tokens
+            tokens
                 .verify_at(token, now)
                 .map_err(|_| Refusal::InvalidToken("token_invalid"))
         };
