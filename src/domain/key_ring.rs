@@ -219,6 +219,84 @@ fn current<T>(entries: &[(i64, T)], now: i64) -> &T {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::crypto::grant_token::{GrantId, TokenKind};
+
+    fn signing(kid: &str, state: KeyState) -> SigningKey {
+        SigningKey::hs256(kid, format!("{kid}-signing-key-0123456789abcdef")).with_state(state)
+    }
+
+    fn grant(kid: &str, state: KeyState) -> GrantKey {
+        GrantKey {
+            kid: kid.into(),
+            secret: format!("{kid}-grant-token-key-0123456789ab").into_bytes(),
+            state,
+        }
+    }
+
+    /// A copy that makes a key active which the previous copy did not have at all (not even
+    /// published) is named, so the re-read can refuse it: instances still on the previous copy
+    /// could not verify what it signs. Keys already known, published ones, and keys active only
+    /// later are not.
+    #[test]
+    fn keys_made_active_without_publication_are_named() {
+        let before = KeyMaterial {
+            signing: vec![signing("s1", KeyState::ALWAYS)],
+            grant: vec![grant("g1", KeyState::ALWAYS)],
+        };
+        let after = KeyMaterial {
+            signing: vec![
+                signing("s1", KeyState::Retired),
+                signing("s2", KeyState::Active { from: 100 }),
+                signing("s3", KeyState::Published),
+            ],
+            grant: vec![
+                grant("g1", KeyState::ALWAYS),
+                grant("g2", KeyState::Active { from: 200 }),
+            ],
+        };
+        assert_eq!(
+            after.active_without_publication(&before, 99),
+            Vec::<String>::new()
+        );
+        assert_eq!(after.active_without_publication(&before, 100), ["s2"]);
+        assert_eq!(after.active_without_publication(&before, 200), ["s2", "g2"]);
+        assert_eq!(
+            after.active_without_publication(&after, 200),
+            Vec::<String>::new()
+        );
+        let kids: Vec<&str> = after.kids().collect();
+        assert_eq!(kids, ["s1", "s2", "s3", "g1", "g2"]);
+    }
+
+    /// After a grant-token key takes over, tokens minted under the one before still open: every
+    /// key of the ring verifies, whichever mints.
+    #[test]
+    fn tokens_minted_before_a_key_takes_over_still_open() {
+        let material = KeyMaterial {
+            signing: vec![signing("s1", KeyState::ALWAYS)],
+            grant: vec![
+                grant("g1", KeyState::ALWAYS),
+                grant("g2", KeyState::Active { from: 100 }),
+            ],
+        };
+        let ring = KeyRing::build(material, "https://issuer.test", 600);
+        let old = ring
+            .token_keys(50)
+            .mint(TokenKind::Refresh, GrantId([1; 16]), 0);
+        let new = ring
+            .token_keys(150)
+            .mint(TokenKind::Refresh, GrantId([1; 16]), 1);
+        let text =
+            |token: &crate::crypto::grant_token::GrantToken| token.text().expose().to_owned();
+        assert!(ring
+            .token_keys(150)
+            .open(TokenKind::Refresh, &text(&old))
+            .is_some());
+        assert!(ring
+            .token_keys(50)
+            .open(TokenKind::Refresh, &text(&new))
+            .is_some());
+    }
 
     /// Whoever reads a debug print of the configuration (a log line, a panic) learns the key's
     /// id and state, never its bytes.

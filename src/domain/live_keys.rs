@@ -262,6 +262,57 @@ mod tests {
         assert_eq!(source.reads.load(Ordering::SeqCst), 2);
     }
 
+    /// A source that cannot be read.
+    struct Failing;
+
+    #[async_trait]
+    impl KeySource for Failing {
+        async fn load(&self) -> Result<KeyMaterial, String> {
+            Err("unreachable".into())
+        }
+    }
+
+    /// Failed re-reads of a copy past its bound are counted once each, for the metrics.
+    #[tokio::test]
+    async fn failed_reads_past_the_bound_are_counted_once() {
+        let clock = Arc::new(ManualClock::new(1_000_000));
+        let service_clock: Arc<dyn Clock> = clock.clone();
+        let refresh = Refresh {
+            source: Arc::new(Failing),
+            max_age_seconds: 300,
+        };
+        let ring = KeyRing::build(material(), "https://issuer.test", 600);
+        let keys = Arc::new(LiveKeys::new(
+            ring,
+            Some(refresh),
+            clock.now(),
+            "https://issuer.test".into(),
+            600,
+        ));
+        assert_eq!(keys.take_stale_failures(), 0);
+        clock.advance(300);
+        keys.refresh_if_due(&service_clock).await;
+        assert_eq!(keys.take_stale_failures(), 1);
+        assert_eq!(keys.take_stale_failures(), 0);
+    }
+
+    /// Past four fifths of the bound, a request re-reads the keys in the background and goes
+    /// on with its copy.
+    #[tokio::test]
+    async fn a_copy_near_its_bound_is_re_read_in_the_background() {
+        let (clock, source, keys) = instance(0);
+        let service_clock: Arc<dyn Clock> = clock.clone();
+        clock.advance(250);
+        keys.refresh_if_due(&service_clock).await;
+        for _ in 0..100 {
+            if source.reads.load(Ordering::SeqCst) == 1 {
+                break;
+            }
+            tokio::task::yield_now().await;
+        }
+        assert_eq!(source.reads.load(Ordering::SeqCst), 1);
+    }
+
     #[tokio::test]
     async fn a_clock_that_steps_back_makes_the_copy_due() {
         let (clock, source, keys) = instance(0);
