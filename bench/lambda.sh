@@ -66,6 +66,36 @@ event["routeKey"] = "$default"
 json.dump(event, open(sys.argv[2], "w"))
 PY
 
+# Client credentials (the demo client, a secret; HS256): a fixed event, nothing stored. With a
+# DPoP proof (ES256, made here with Python's cryptography, valid 300 s) the access token is
+# bound: the proof is checked in full on every invocation (client credentials remember no
+# proof, so one proof serves the whole run; refreshes need a new one each, which this harness
+# cannot make: `cargo bench` has that row).
+client_event() {
+  "$VENV/bin/python" - "$OUT/refresh-event.json" "$1" "$2" <<'PY'
+import base64, json, sys, time
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
+import tomllib
+event = json.load(open(sys.argv[1]))
+event["body"] = "grant_type=client_credentials&client_id=000000&client_secret=999999"
+if sys.argv[3] == "dpop":
+    b64 = lambda b: base64.urlsafe_b64encode(b).rstrip(b"=").decode()
+    issuer = tomllib.load(open("Cargo.toml", "rb"))["package"]["metadata"]["lambda"]["watch"]["env"]["ISSUER"]
+    key = ec.generate_private_key(ec.SECP256R1())
+    n = key.public_key().public_numbers()
+    jwk = {"kty": "EC", "crv": "P-256", "x": b64(n.x.to_bytes(32, "big")), "y": b64(n.y.to_bytes(32, "big"))}
+    header = b64(json.dumps({"typ": "dpop+jwt", "alg": "ES256", "jwk": jwk}).encode())
+    claims = b64(json.dumps({"jti": "bench", "htm": "POST", "htu": issuer + "/chatroom/api/token",
+                             "iat": int(time.time())}).encode())
+    r, s = decode_dss_signature(key.sign(f"{header}.{claims}".encode(), ec.ECDSA(hashes.SHA256())))
+    event["headers"]["dpop"] = f"{header}.{claims}.{b64(r.to_bytes(32, 'big') + s.to_bytes(32, 'big'))}"
+json.dump(event, open(sys.argv[2], "w"))
+PY
+}
+dpop_args=("${env_args[@]}" --env DPOP=enabled --env DPOP_PROOF_MAX_AGE_SECONDS=300)
+
 # The deployed configuration's store: DynamoDB, with the SDK's dummy credentials and region.
 dynamodb_env() {
   local endpoint=$1
@@ -78,14 +108,27 @@ mapfile -t answering < <(dynamodb_env "$AWS_ENDPOINT_URL_DYNAMODB")
 
 stripped() { cp "$1" "$OUT/stripped" && strip "$OUT/stripped" && stat -c %s "$OUT/stripped"; }
 
-for name in hello musl glibc es256 rs256; do
+for name in hello musl glibc es256 rs256 client dpop; do
   case $name in
     hello) bin=$HELLO; extra=(); event="$CS_DIR/events/hello-v2.json"; source=(--events "$event") ;;
     musl) bin=$MUSL; extra=("${env_args[@]}"); event="$OUT/refresh-event.json"; source=("${chain[@]}") ;;
     glibc) bin=$GLIBC; extra=("${env_args[@]}"); event="$OUT/refresh-event.json"; source=("${chain[@]}") ;;
     es256) bin=$MUSL; extra=("${es256_args[@]}"); event="$OUT/refresh-event.json"; source=("${chain[@]}") ;;
     rs256) bin=$MUSL; extra=("${rs256_args[@]}"); event="$OUT/refresh-event.json"; source=("${chain[@]}") ;;
+    client) bin=$MUSL; extra=("${env_args[@]}"); event="$OUT/client-event.json"; source=(--events "$event") ;;
+    dpop) bin=$MUSL; extra=("${dpop_args[@]}"); event="$OUT/dpop-event.json"; source=(--events "$event") ;;
   esac
+  if [ "$name" = client ] || [ "$name" = dpop ]; then
+    # The deployed build answering client credentials: the warm run only, a fresh event (and
+    # proof) for each take.
+    echo "measuring musl, $name" >&2
+    for take in $(seq 1 "$RUNS"); do
+      client_event "$event" "$name"
+      "$CS" warm --bin "$bin" "${extra[@]}" "${source[@]}" --count 3000 --warmup 100 \
+        --json "$OUT/$name-warm-$take.json" >/dev/null
+    done
+    continue
+  fi
   if [ "$name" = es256 ] || [ "$name" = rs256 ]; then
     # The deployed build with another signing key: init and the warm chain only.
     echo "measuring musl, $name" >&2
@@ -183,6 +226,17 @@ print("|---|---|---|---|---|")
 for alg, cpu in signed.items():
     bare = floors.get(alg)
     print(f"| {alg} | {cpu:.0f} | {cpu / h['cpu']:.2f}x | " + (f"{bare:.0f} | {cpu / bare:.2f}x |" if bare else "- | - |"))
+
+# Apps of other kinds, and DPoP: the deployed build (HS256 tokens) against hello.
+print()
+print("| request (HS256 access token) | CPU per invocation (us) | vs hello |")
+print("|---|---|---|")
+print(f"| refresh (the chain above) | {rows['musl']['cpu']:.0f} | {rows['musl']['cpu'] / h['cpu']:.2f}x |")
+for name, label in (("client", "client credentials"),
+                    ("dpop", "client credentials with a DPoP proof (ES256, checked in full)")):
+    warm = [load(f"{name}-warm-{i}") for i in range(1, runs + 1)]
+    cpu = statistics.median(w["cpu"]["clock_us_per_inv"] for w in warm)
+    print(f"| {label} | {cpu:.0f} | {cpu / h['cpu']:.2f}x |")
 
 # What a refresh costs on Lambda. Lambda gives a function CPU in proportion to its memory (a
 # full vCPU at 1,769 MB), so the CPU measured here (one core) stretches by 1769/MB below that.

@@ -1,17 +1,22 @@
 //! CPU cost of one grant through the real handler on the embedded store: an API Gateway event
-//! (JSON text) in, the HTTP response out, with access tokens signed HS256, ES256 and RS256; and,
-//! beside them, the bare signature of each asymmetric algorithm with ring, the floor a grant
-//! signed with it cannot go under. Run with `cargo bench`.
+//! (JSON text) in, the HTTP response out, with access tokens signed HS256, ES256 and RS256
+//! (code redemption, refresh, refresh with a DPoP proof, client credentials); a client
+//! credentials token for an app authenticating with `private_key_jwt`; and, beside them, the bare
+//! signature of each asymmetric algorithm with ring, the floor a grant signed with it cannot go
+//! under. Proofs and assertions are made fresh for each iteration, outside the measured time.
+//! Run with `cargo bench`.
 
 use chatroom_token::clock::{Clock, SystemClock};
+use chatroom_token::crypto::b64url;
 use chatroom_token::crypto::grant_token::TokenKeys;
 use chatroom_token::domain::access_token::SigningKey;
 use chatroom_token::domain::code_issuer::{issue_code, CodeRequest};
+use chatroom_token::domain::dpop::{ProofAlgorithm, ProofRules};
 use chatroom_token::domain::model::{Client, GrantType, SecretHash};
 use chatroom_token::domain::pkce::PkcePolicy;
 use chatroom_token::domain::port::ClientRegistry;
 use chatroom_token::domain::scope::Scope;
-use chatroom_token::domain::service::{Lifetimes, TokenService};
+use chatroom_token::domain::service::{DpopPolicy, Lifetimes, TokenService};
 use chatroom_token::http::handle;
 use chatroom_token::store::memory::MemoryStore;
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
@@ -23,12 +28,23 @@ const CLIENT_SECRET: &str = "bench-secret-with-256-bits-of-entropy-0123456789";
 const REDIRECT_URI: &str = "https://app.example/callback";
 
 fn event(body: &str) -> String {
+    event_with(body, None)
+}
+
+/// The event, with a `DPoP` header if given.
+fn event_with(body: &str, dpop: Option<&str>) -> String {
+    let mut headers = serde_json::json!(
+        {"content-type": "application/x-www-form-urlencoded", "host": "api.example"}
+    );
+    if let Some(proof) = dpop {
+        headers["dpop"] = serde_json::json!(proof);
+    }
     serde_json::json!({
         "version": "2.0",
         "routeKey": "POST /chatroom/api/token",
         "rawPath": "/chatroom/api/token",
         "rawQueryString": "",
-        "headers": {"content-type": "application/x-www-form-urlencoded", "host": "api.example"},
+        "headers": headers,
         "requestContext": {
             "accountId": "123456789012", "apiId": "api", "domainName": "api.example",
             "domainPrefix": "api", "requestId": "bench", "routeKey": "POST /chatroom/api/token",
@@ -100,8 +116,65 @@ fn setup(runtime: &tokio::runtime::Runtime, key: SigningKey) -> (TokenService, A
         keys(),
         lifetimes,
     )
-    .with_client_credentials();
+    .with_client_credentials()
+    .with_private_key_jwt()
+    .with_dpop(DpopPolicy {
+        rules: ProofRules {
+            algorithms: vec![ProofAlgorithm::Es256],
+            method: "POST",
+            target: TOKEN_URL.into(),
+            max_age: 60,
+            max_ahead: 60,
+        },
+        required_for_public_clients: false,
+        nonces: false,
+    });
     (service, store)
+}
+
+const TOKEN_URL: &str = "https://auth.example/chatroom/api/token";
+
+/// A client's DPoP key (P-256), and fresh proofs for the token endpoint made with it.
+struct DpopKey {
+    pair: ring::signature::EcdsaKeyPair,
+    jwk: serde_json::Value,
+    made: std::cell::Cell<u64>,
+}
+
+impl DpopKey {
+    fn new() -> Self {
+        use ring::signature::{EcdsaKeyPair, KeyPair, ECDSA_P256_SHA256_FIXED_SIGNING};
+        let rng = ring::rand::SystemRandom::new();
+        let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rng).unwrap();
+        let pair = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, pkcs8.as_ref(), &rng)
+            .unwrap();
+        let point = pair.public_key().as_ref().to_vec();
+        let jwk = serde_json::json!({"kty": "EC", "crv": "P-256",
+            "x": b64url(&point[1..33]), "y": b64url(&point[33..])});
+        Self {
+            pair,
+            jwk,
+            made: std::cell::Cell::new(0),
+        }
+    }
+
+    fn proof(&self) -> String {
+        let n = self.made.get();
+        self.made.set(n + 1);
+        let header = serde_json::json!({"typ": "dpop+jwt", "alg": "ES256", "jwk": self.jwk});
+        let claims = serde_json::json!({"jti": format!("bench-{n}"), "htm": "POST",
+            "htu": TOKEN_URL, "iat": SystemClock.now()});
+        let input = format!(
+            "{}.{}",
+            b64url(header.to_string().as_bytes()),
+            b64url(claims.to_string().as_bytes())
+        );
+        let signature = self
+            .pair
+            .sign(&ring::rand::SystemRandom::new(), input.as_bytes())
+            .unwrap();
+        format!("{input}.{}", b64url(signature.as_ref()))
+    }
 }
 
 fn keys() -> TokenKeys {
@@ -145,7 +218,83 @@ fn grants(c: &mut Criterion) {
     for (algorithm, key) in signing_keys() {
         grants_signed(c, &runtime, algorithm, key);
     }
+    private_key_jwt(c, &runtime);
     signatures(c);
+}
+
+/// A backend authenticating with an ES256 assertion (`private_key_jwt`, a fresh `jti` each
+/// time) gets a client credentials token, signed HS256.
+fn private_key_jwt(c: &mut Criterion, runtime: &tokio::runtime::Runtime) {
+    use chatroom_token::domain::client_assertion::{ClientKeys, ASSERTION_TYPE};
+    use jsonwebtoken::{Algorithm, EncodingKey, Header};
+    let [(_, hs256), ..] = signing_keys();
+    let (service, store) = setup(runtime, hs256);
+    let der = {
+        use base64::Engine;
+        base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(EC_KEY.trim().trim_end_matches('='))
+            .unwrap()
+    };
+    chatroom_token::crypto::jwt_backend::install();
+    let encoding = EncodingKey::from_ec_der(&der);
+    let mut jwk = serde_json::to_value(
+        jsonwebtoken::jwk::Jwk::from_encoding_key(&encoding, Algorithm::ES256).unwrap(),
+    )
+    .unwrap();
+    jwk["kid"] = serde_json::json!("bench-key");
+    let keys = ClientKeys::parse(&serde_json::json!({ "keys": [jwk] }).to_string()).unwrap();
+    runtime
+        .block_on(store.put_client(&Client {
+            id: "bench-backend".into(),
+            name: "bench backend".into(),
+            secret_hash: SecretHash::of("never-used"),
+            scope: Scope::parse("user_info_read").unwrap(),
+            redirect_uris: vec![],
+            grant_types: vec![GrantType::ClientCredentials],
+            enabled: true,
+            may_introspect: false,
+            assertion_keys: Some(keys),
+            dpop_bound_access_tokens: false,
+            pkce: PkcePolicy::Optional,
+            previous_secret: None,
+            public: false,
+            lifetimes: Default::default(),
+            created_at: 0,
+        }))
+        .unwrap();
+    let mut header = Header::new(Algorithm::ES256);
+    header.kid = Some("bench-key".into());
+    let made = std::cell::Cell::new(0u64);
+    c.bench_function(
+        "client credentials, private_key_jwt ES256 assertion, HS256 (event in, response out)",
+        |b| {
+            b.iter_batched(
+                || {
+                    let n = made.get();
+                    made.set(n + 1);
+                    let now = SystemClock.now();
+                    let claims = serde_json::json!({"iss": "bench-backend", "sub": "bench-backend",
+                        "aud": TOKEN_URL, "iat": now, "exp": now + 60, "jti": format!("a-{n}")});
+                    let assertion = jsonwebtoken::encode(&header, &claims, &encoding).unwrap();
+                    event(
+                        &serde_urlencoded::to_string([
+                            ("grant_type", "client_credentials"),
+                            ("client_assertion_type", ASSERTION_TYPE),
+                            ("client_assertion", &assertion),
+                        ])
+                        .unwrap(),
+                    )
+                },
+                |event| {
+                    let request = lambda_http::request::from_str(&event).unwrap();
+                    let response = runtime.block_on(handle(&service, request));
+                    assert_eq!(response.status(), 200);
+                    response
+                },
+                BatchSize::SmallInput,
+            )
+        },
+    );
 }
 
 /// The bare private-key operation of each asymmetric algorithm, with ring, over a message the
@@ -249,6 +398,49 @@ fn grants_signed(
                 assert_eq!(response.status(), 200);
                 response
             })
+        },
+    );
+
+    // A second chain, each refresh with a fresh DPoP proof of one key (ES256, checked in full,
+    // remembered on the grant by the same write).
+    let dpop = DpopKey::new();
+    let bound_first = {
+        let code = new_code(runtime, &store, &keys);
+        let body = serde_urlencoded::to_string([
+            ("grant_type", "authorization_code"),
+            ("client_id", CLIENT_ID),
+            ("client_secret", CLIENT_SECRET),
+            ("code", &code),
+            ("redirect_uri", REDIRECT_URI),
+        ])
+        .unwrap();
+        let request =
+            lambda_http::request::from_str(&event_with(&body, Some(&dpop.proof()))).unwrap();
+        token_body(&runtime.block_on(handle(&service, request)))
+    };
+    let bound = RefCell::new(bound_first);
+    c.bench_function(
+        &format!("refresh grant with a DPoP proof, {algorithm} (event in, response out)"),
+        |b| {
+            b.iter_batched(
+                || {
+                    let body = serde_urlencoded::to_string([
+                        ("grant_type", "refresh_token"),
+                        ("client_id", CLIENT_ID),
+                        ("client_secret", CLIENT_SECRET),
+                        ("refresh_token", bound.borrow().as_str()),
+                    ])
+                    .unwrap();
+                    event_with(&body, Some(&dpop.proof()))
+                },
+                |event| {
+                    let request = lambda_http::request::from_str(&event).unwrap();
+                    let response = runtime.block_on(handle(&service, request));
+                    *bound.borrow_mut() = token_body(&response);
+                    response
+                },
+                BatchSize::PerIteration,
+            )
         },
     );
 
