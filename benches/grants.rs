@@ -205,6 +205,30 @@ fn new_code(runtime: &tokio::runtime::Runtime, store: &MemoryStore, keys: &Token
         .to_owned()
 }
 
+/// The bench client's redemption of `code` (a form body).
+fn redemption(code: &str) -> String {
+    serde_urlencoded::to_string([
+        ("grant_type", "authorization_code"),
+        ("client_id", CLIENT_ID),
+        ("client_secret", CLIENT_SECRET),
+        ("code", code),
+        ("redirect_uri", REDIRECT_URI),
+    ])
+    .unwrap()
+}
+
+/// The handler's answer to `event`, which must be a 200.
+fn answered(
+    runtime: &tokio::runtime::Runtime,
+    service: &TokenService,
+    event: &str,
+) -> lambda_http::Response<lambda_http::Body> {
+    let request = lambda_http::request::from_str(event).unwrap();
+    let response = runtime.block_on(handle(service, request));
+    assert_eq!(response.status(), 200);
+    response
+}
+
 fn token_body(response: &lambda_http::Response<lambda_http::Body>) -> String {
     let body: serde_json::Value = serde_json::from_slice(response.body().as_ref()).unwrap();
     assert!(body["refresh_token"].is_string(), "{body}");
@@ -285,12 +309,7 @@ fn private_key_jwt(c: &mut Criterion, runtime: &tokio::runtime::Runtime) {
                         .unwrap(),
                     )
                 },
-                |event| {
-                    let request = lambda_http::request::from_str(&event).unwrap();
-                    let response = runtime.block_on(handle(&service, request));
-                    assert_eq!(response.status(), 200);
-                    response
-                },
+                |event| answered(runtime, &service, &event),
                 BatchSize::SmallInput,
             )
         },
@@ -344,23 +363,9 @@ fn grants_signed(
             b.iter_batched(
                 || {
                     let code = new_code(runtime, &store, &keys);
-                    event(
-                        &serde_urlencoded::to_string([
-                            ("grant_type", "authorization_code"),
-                            ("client_id", CLIENT_ID),
-                            ("client_secret", CLIENT_SECRET),
-                            ("code", &code),
-                            ("redirect_uri", REDIRECT_URI),
-                        ])
-                        .unwrap(),
-                    )
+                    event(&redemption(&code))
                 },
-                |event| {
-                    let request = lambda_http::request::from_str(&event).unwrap();
-                    let response = runtime.block_on(handle(&service, request));
-                    assert_eq!(response.status(), 200);
-                    response
-                },
+                |event| answered(runtime, &service, &event),
                 BatchSize::SmallInput,
             )
         },
@@ -370,14 +375,7 @@ fn grants_signed(
     // so each input is built right before its own iteration.
     let first = {
         let code = new_code(runtime, &store, &keys);
-        let body = serde_urlencoded::to_string([
-            ("grant_type", "authorization_code"),
-            ("client_id", CLIENT_ID),
-            ("client_secret", CLIENT_SECRET),
-            ("code", &code),
-            ("redirect_uri", REDIRECT_URI),
-        ])
-        .unwrap();
+        let body = redemption(&code);
         let request = lambda_http::request::from_str(&event(&body)).unwrap();
         token_body(&runtime.block_on(handle(&service, request)))
     };
@@ -406,14 +404,7 @@ fn grants_signed(
     let dpop = DpopKey::new();
     let bound_first = {
         let code = new_code(runtime, &store, &keys);
-        let body = serde_urlencoded::to_string([
-            ("grant_type", "authorization_code"),
-            ("client_id", CLIENT_ID),
-            ("client_secret", CLIENT_SECRET),
-            ("code", &code),
-            ("redirect_uri", REDIRECT_URI),
-        ])
-        .unwrap();
+        let body = redemption(&code);
         let request =
             lambda_http::request::from_str(&event_with(&body, Some(&dpop.proof()))).unwrap();
         token_body(&runtime.block_on(handle(&service, request)))
