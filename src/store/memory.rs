@@ -23,7 +23,15 @@ pub struct MemoryStore {
     clients: Mutex<HashMap<String, Client>>,
     grants: Mutex<HashMap<GrantId, GrantRecord>>,
     /// Spent assertion `jti`s (hashed) and until when each is remembered.
-    assertions: Mutex<HashMap<[u8; 32], i64>>,
+    assertions: Mutex<SpentAssertions>,
+}
+
+/// Spent assertions, and the size at which the expired ones are next forgotten: pruning when
+/// the map has doubled keeps each spending O(1) on average, however many there are.
+#[derive(Default)]
+struct SpentAssertions {
+    until: HashMap<[u8; 32], i64>,
+    prune_at: usize,
 }
 
 impl MemoryStore {
@@ -68,12 +76,17 @@ impl ClientStore for MemoryStore {
         now: i64,
     ) -> Result<bool, StoreError> {
         let mut spent = self.assertions.lock().expect("assertion map poisoned");
-        if !assertion_spendable(spent.get(&assertion.jti_hash).copied(), now) {
+        if !assertion_spendable(spent.until.get(&assertion.jti_hash).copied(), now) {
             return Ok(false);
         }
-        // Forget what has expired, so the map holds only assertions still valid.
-        spent.retain(|_, until| *until > now);
-        spent.insert(assertion.jti_hash, assertion.remember_until);
+        if spent.until.len() >= spent.prune_at {
+            // Forget what has expired (what DynamoDB's TTL does for the table).
+            spent.until.retain(|_, until| *until > now);
+            spent.prune_at = (spent.until.len() * 2).max(64);
+        }
+        spent
+            .until
+            .insert(assertion.jti_hash, assertion.remember_until);
         Ok(true)
     }
 }
