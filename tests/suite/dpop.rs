@@ -115,6 +115,17 @@ pub async fn a_proof_binds_the_access_token_and_a_public_clients_grant(backend: 
         .await
         .assert_error(400, "invalid_grant");
     assert!(record_of(&h, &current).await.revoked_at.is_some());
+
+    // RFC 7009 as before: the app revokes a bound grant with its id alone, no proof needed.
+    let other = public_grant(&h, &key).await.refresh_token();
+    let revoked = h
+        .call(form_request_to(
+            REVOKE_PATH,
+            &[("client_id", PUBLIC_ID), ("token", &other)],
+        ))
+        .await;
+    assert_eq!(revoked.status, 200, "{}", revoked.raw);
+    assert!(record_of(&h, &other).await.revoked_at.is_some());
 }
 
 /// A proof copied off the wire with the current refresh token: refused, nothing changes.
