@@ -549,6 +549,15 @@ mod tests {
         for (case, assertion, refusal) in cases {
             assert_eq!(check(&assertion, &keys), Err(refusal), "{case}");
         }
+        // The longest assertion taken: exactly MAX_ASSERTION bytes.
+        let unpadded = rsa(with(json!({"pad": ""}))).len();
+        // base64url makes 4 characters of 3 bytes: start a little short of the limit.
+        let start = ((MAX_ASSERTION - unpadded) * 3 / 4).saturating_sub(8);
+        let longest = (start..MAX_ASSERTION)
+            .map(|pad| rsa(with(json!({"pad": "p".repeat(pad)}))))
+            .find(|assertion| assertion.len() == MAX_ASSERTION)
+            .expect("some padding makes it exactly the limit");
+        assert!(check(&longest, &keys).is_ok());
         // The edges that still pass.
         for edge in [
             json!({"exp": NOW - CLOCK_SKEW + 1}),
@@ -620,10 +629,29 @@ mod tests {
         }
         assert!(ClientKeys::parse("[]").is_err());
         assert!(ClientKeys::parse("not json").is_err());
-        // The stored form parses back to the same set.
+        // At most five keys, and a single one needs no kid.
+        let five: Vec<Value> = (0..5)
+            .map(|i| {
+                let mut key = ec.clone();
+                key["kid"] = json!(i.to_string());
+                key
+            })
+            .collect();
+        assert!(parse(five).is_ok());
+        let mut anonymous = ec.clone();
+        anonymous.as_object_mut().unwrap().remove("kid");
+        assert!(parse(vec![anonymous]).is_ok());
+        // The stored form parses back to the same set, and another set is another.
         let keys = parse(vec![ec]).unwrap();
         assert_eq!(ClientKeys::parse(keys.as_json()).unwrap(), keys);
-        assert!(!format!("{keys:?}").contains(keys.as_json()));
+        assert_ne!(parse(vec![rsa]).unwrap(), keys);
+        // A debug print names the keys, and holds no key material.
+        let printed = format!("{keys:?}");
+        assert!(
+            printed.starts_with("ClientKeys") && printed.contains("\"a\""),
+            "{printed}"
+        );
+        assert!(!printed.contains(keys.as_json()));
     }
 
     #[test]

@@ -44,7 +44,7 @@ pub async fn authenticate(
     let assertion = Checked::new(credentials, methods.assertion_audiences, now);
     let spend_the_same_work = || {
         if let Some(secret) = secret {
-            let _ = super::model::SecretHash([0; 32]).verifies(secret);
+            let _ = super::model::SecretHash::of(secret);
         }
     };
     if credentials.id.len() > MAX_CLIENT_ID {

@@ -262,12 +262,16 @@ mod tests {
         assert_eq!(source.reads.load(Ordering::SeqCst), 2);
     }
 
-    /// A source that cannot be read.
-    struct Failing;
+    /// A source that cannot be read, counting the attempts.
+    #[derive(Default)]
+    struct Failing {
+        reads: AtomicUsize,
+    }
 
     #[async_trait]
     impl KeySource for Failing {
         async fn load(&self) -> Result<KeyMaterial, String> {
+            self.reads.fetch_add(1, Ordering::SeqCst);
             Err("unreachable".into())
         }
     }
@@ -277,8 +281,9 @@ mod tests {
     async fn failed_reads_past_the_bound_are_counted_once() {
         let clock = Arc::new(ManualClock::new(1_000_000));
         let service_clock: Arc<dyn Clock> = clock.clone();
+        let source = Arc::new(Failing::default());
         let refresh = Refresh {
-            source: Arc::new(Failing),
+            source: source.clone(),
             max_age_seconds: 300,
         };
         let ring = KeyRing::build(material(), "https://issuer.test", 600);
@@ -294,6 +299,21 @@ mod tests {
         keys.refresh_if_due(&service_clock).await;
         assert_eq!(keys.take_stale_failures(), 1);
         assert_eq!(keys.take_stale_failures(), 0);
+        // A failed read is not tried again for RETRY_SECONDS: requests go on with the keys
+        // they have, and do not all queue behind an unreachable source.
+        clock.advance(RETRY_SECONDS - 1);
+        keys.refresh_if_due(&service_clock).await;
+        assert_eq!(source.reads.load(Ordering::SeqCst), 1);
+        // Then it is tried again, in the background (the request goes on with its keys).
+        clock.advance(1);
+        keys.refresh_if_due(&service_clock).await;
+        for _ in 0..100 {
+            if source.reads.load(Ordering::SeqCst) == 2 {
+                break;
+            }
+            tokio::task::yield_now().await;
+        }
+        assert_eq!(source.reads.load(Ordering::SeqCst), 2);
     }
 
     /// Past four fifths of the bound, a request re-reads the keys in the background and goes

@@ -4,7 +4,7 @@
 use crate::support::*;
 use chatroom_token::crypto::grant_token::{GrantId, TokenHash, TokenKind};
 use chatroom_token::domain::code_issuer::{pending_grant, CodeRequest};
-use chatroom_token::domain::model::GrantRecord;
+use chatroom_token::domain::model::{GrantRecord, SecretHash};
 use chatroom_token::domain::pkce::{ChallengeMethod, CodeChallenge, VerifierProof};
 use chatroom_token::domain::port::{
     GrantStore, Redemption, Rejected, Revocation, Rotation, StoreError,
@@ -99,7 +99,7 @@ pub async fn records_round_trip_unchanged(backend: &impl Backend) {
     );
     let client = h.clients.find_client(CLIENT_ID).await.unwrap().unwrap();
     assert_eq!(client.id, CLIENT_ID);
-    assert!(client.secret_hash.verifies(CLIENT_SECRET));
+    assert_eq!(client.secret_hash, SecretHash::of(CLIENT_SECRET));
     assert!(h.clients.find_client("nobody").await.unwrap().is_none());
 }
 
