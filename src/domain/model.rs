@@ -205,12 +205,6 @@ impl LastProof {
     }
 }
 
-impl GrantRecord {
-    pub fn is_active(&self) -> bool {
-        self.redeemed_at.is_some() && self.revoked_at.is_none()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -121,6 +121,25 @@ pub fn valid_challenge(value: &str) -> bool {
 mod tests {
     use super::*;
 
+    /// The names `tokenctl` takes and the client item keeps read back as themselves.
+    #[test]
+    fn pkce_levels_round_trip_by_name() {
+        for level in [PkcePolicy::S256, PkcePolicy::Optional, PkcePolicy::Plain] {
+            assert_eq!(PkcePolicy::parse(level.as_str()), Some(level));
+        }
+        assert_eq!(PkcePolicy::S256.as_str(), "s256");
+        assert_eq!(PkcePolicy::parse("S256"), None);
+        assert_eq!(PkcePolicy::parse("none"), None);
+    }
+
+    /// A verifier is a secret of the client's: a debug print shows neither form of it.
+    #[test]
+    fn a_verifier_proof_prints_redacted() {
+        let verifier = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+        let printed = format!("{:?}", VerifierProof::from_verifier(verifier).unwrap());
+        assert_eq!(printed, "VerifierProof([redacted])");
+    }
+
     #[test]
     fn rfc7636_appendix_b_example() {
         let proof =

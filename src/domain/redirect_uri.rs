@@ -121,6 +121,19 @@ fn is_host_name(host: &str) -> bool {
 mod tests {
     use super::{is_registrable, is_registrable_native, redirect_matches};
 
+    /// The longest URI taken is exactly the limit; a port is digits only (no sign); a host is
+    /// a DNS name or an IP literal.
+    #[test]
+    fn edges_of_what_registers() {
+        let at_limit = |len: usize| format!("https://a.example/{}", "p".repeat(len - 18));
+        assert!(is_registrable(&at_limit(super::MAX_REDIRECT_URI)));
+        assert!(!is_registrable(&at_limit(super::MAX_REDIRECT_URI + 1)));
+        assert!(!is_registrable("http://127.0.0.1:+80/cb"));
+        assert!(is_registrable("http://127.0.0.1:80/cb"));
+        assert!(!is_registrable("https://exa_mple.example/cb"));
+        assert!(!is_registrable("https://exa$mple.example/cb"));
+    }
+
     #[test]
     fn native_apps_register_private_use_schemes() {
         for uri in [

@@ -151,3 +151,14 @@ impl GrantStore for MemoryStore {
             .cloned())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The embedded store sends no request anywhere: each log line says it cost none.
+    #[test]
+    fn the_embedded_store_counts_no_requests() {
+        assert_eq!(MemoryStore::new().requests_sent(), 0);
+    }
+}
