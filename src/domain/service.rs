@@ -392,10 +392,6 @@ impl TokenService {
         self.emit_metrics
     }
 
-    pub fn lifetimes(&self) -> &Lifetimes {
-        &self.lifetimes
-    }
-
     /// Store requests this instance has sent so far.
     pub fn store_requests(&self) -> u64 {
         self.grants.requests_sent()
