@@ -63,6 +63,13 @@ mod tests {
         assert_eq!(scope.to_string(), "a b");
         assert!(Scope::parse("a\"b").is_none());
         assert!(Scope::parse("a\\b").is_none());
+        // RFC 6749 §3.3's NQCHAR: every printable character but '"' and '\\'.
+        let every: String = (0x21u8..=0x7E)
+            .filter(|b| *b != b'"' && *b != b'\\')
+            .map(char::from)
+            .collect();
+        assert_eq!(Scope::parse(&every).unwrap().to_string(), every);
+        assert!(Scope::parse("caf\u{e9}").is_none());
     }
 
     #[test]
