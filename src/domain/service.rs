@@ -536,3 +536,31 @@ impl TokenService {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clock::SystemClock;
+    use crate::store::memory::MemoryStore;
+
+    /// The metrics line is printed only by the deployed function, which asks for it; the
+    /// embedded store's requests count as none.
+    #[test]
+    fn metrics_only_where_asked_for_and_no_requests_on_the_embedded_store() {
+        let store = Arc::new(MemoryStore::new());
+        let key = SigningKey::hs256("k", b"unit-test-signing-key-0123456789ab".to_vec());
+        let token_keys = TokenKeys::new(vec![b"unit-test-grant-token-key-012345".to_vec()]);
+        let service = TokenService::new(
+            store.clone(),
+            store,
+            Arc::new(SystemClock),
+            &[key],
+            "https://issuer.test",
+            token_keys,
+            Lifetimes::default(),
+        );
+        assert!(!service.emits_metrics());
+        assert_eq!(service.store_requests(), 0);
+        assert!(service.with_metrics().emits_metrics());
+    }
+}
