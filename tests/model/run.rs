@@ -629,9 +629,10 @@ impl<'b, B: ModelBackend> World<'b, B> {
         if let Some(proof) = prepared.proof() {
             self.last_sent_proof = Some(proof.clone());
         }
-        if prepared.caller == Caller::Backend
-            && expected.answer != Answer::Error(super::ErrorCode::InvalidClient)
-        {
+        // The backend's assertion is spent once it authenticates: the model then counts the
+        // put beside the client read (a request refused before, for a stale DPoP proof or a
+        // disabled backend, spends nothing).
+        if prepared.caller == Caller::Backend && expected.requests >= 2 {
             let assertion = prepared
                 .params
                 .iter()
