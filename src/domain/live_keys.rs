@@ -301,9 +301,18 @@ mod tests {
         assert_eq!(keys.take_stale_failures(), 0);
         // A failed read is not tried again for RETRY_SECONDS: requests go on with the keys
         // they have, and do not all queue behind an unreachable source.
-        clock.advance(RETRY_SECONDS - 1);
-        keys.refresh_if_due(&service_clock).await;
-        assert_eq!(source.reads.load(Ordering::SeqCst), 1);
+        for wait in [0, RETRY_SECONDS - 1] {
+            clock.advance(wait);
+            keys.refresh_if_due(&service_clock).await;
+            for _ in 0..100 {
+                tokio::task::yield_now().await;
+            }
+            assert_eq!(
+                source.reads.load(Ordering::SeqCst),
+                1,
+                "{wait} s after the failure"
+            );
+        }
         // Then it is tried again, in the background (the request goes on with its keys).
         clock.advance(1);
         keys.refresh_if_due(&service_clock).await;
