@@ -325,13 +325,47 @@ mod tests {
         assert_eq!(source.reads.load(Ordering::SeqCst), 2);
     }
 
+    /// A failed background read of a copy still within its bound is no stale failure.
+    #[tokio::test]
+    async fn a_failed_read_within_the_bound_is_no_stale_failure() {
+        let clock = Arc::new(ManualClock::new(1_000_000));
+        let service_clock: Arc<dyn Clock> = clock.clone();
+        let source = Arc::new(Failing::default());
+        let refresh = Refresh {
+            source: source.clone(),
+            max_age_seconds: 300,
+        };
+        let ring = KeyRing::build(material(), "https://issuer.test", 600);
+        let keys = Arc::new(LiveKeys::new(
+            ring,
+            Some(refresh),
+            clock.now(),
+            "https://issuer.test".into(),
+            600,
+        ));
+        clock.advance(250);
+        keys.refresh_if_due(&service_clock).await;
+        for _ in 0..100 {
+            tokio::task::yield_now().await;
+        }
+        assert_eq!(source.reads.load(Ordering::SeqCst), 1);
+        assert_eq!(keys.take_stale_failures(), 0);
+    }
+
     /// Past four fifths of the bound, a request re-reads the keys in the background and goes
     /// on with its copy.
     #[tokio::test]
     async fn a_copy_near_its_bound_is_re_read_in_the_background() {
         let (clock, source, keys) = instance(0);
         let service_clock: Arc<dyn Clock> = clock.clone();
-        clock.advance(250);
+        // Before four fifths of the bound (240 of 300), nothing is re-read.
+        clock.advance(239);
+        keys.refresh_if_due(&service_clock).await;
+        for _ in 0..100 {
+            tokio::task::yield_now().await;
+        }
+        assert_eq!(source.reads.load(Ordering::SeqCst), 0);
+        clock.advance(11);
         keys.refresh_if_due(&service_clock).await;
         for _ in 0..100 {
             if source.reads.load(Ordering::SeqCst) == 1 {
