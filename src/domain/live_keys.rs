@@ -234,19 +234,24 @@ mod tests {
             stall,
             reads: AtomicUsize::new(0),
         });
+        let keys = keys_over(&clock, source.clone());
+        (clock, source, keys)
+    }
+
+    /// Keys read now with a bound of 300, re-read from `source`.
+    fn keys_over(clock: &Arc<ManualClock>, source: Arc<dyn KeySource>) -> Arc<LiveKeys> {
         let refresh = Refresh {
-            source: source.clone(),
+            source,
             max_age_seconds: 300,
         };
         let ring = KeyRing::build(material(), "https://issuer.test", 600);
-        let keys = LiveKeys::new(
+        Arc::new(LiveKeys::new(
             ring,
             Some(refresh),
             clock.now(),
             "https://issuer.test".into(),
             600,
-        );
-        (clock, source, Arc::new(keys))
+        ))
     }
 
     #[tokio::test]
@@ -282,18 +287,7 @@ mod tests {
         let clock = Arc::new(ManualClock::new(1_000_000));
         let service_clock: Arc<dyn Clock> = clock.clone();
         let source = Arc::new(Failing::default());
-        let refresh = Refresh {
-            source: source.clone(),
-            max_age_seconds: 300,
-        };
-        let ring = KeyRing::build(material(), "https://issuer.test", 600);
-        let keys = Arc::new(LiveKeys::new(
-            ring,
-            Some(refresh),
-            clock.now(),
-            "https://issuer.test".into(),
-            600,
-        ));
+        let keys = keys_over(&clock, source.clone());
         assert_eq!(keys.take_stale_failures(), 0);
         clock.advance(300);
         keys.refresh_if_due(&service_clock).await;
@@ -331,18 +325,7 @@ mod tests {
         let clock = Arc::new(ManualClock::new(1_000_000));
         let service_clock: Arc<dyn Clock> = clock.clone();
         let source = Arc::new(Failing::default());
-        let refresh = Refresh {
-            source: source.clone(),
-            max_age_seconds: 300,
-        };
-        let ring = KeyRing::build(material(), "https://issuer.test", 600);
-        let keys = Arc::new(LiveKeys::new(
-            ring,
-            Some(refresh),
-            clock.now(),
-            "https://issuer.test".into(),
-            600,
-        ));
+        let keys = keys_over(&clock, source.clone());
         clock.advance(250);
         keys.refresh_if_due(&service_clock).await;
         for _ in 0..100 {

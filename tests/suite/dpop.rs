@@ -219,14 +219,7 @@ pub async fn a_confidential_clients_refresh_tokens_stay_unbound(backend: &impl B
         ("code", code.as_str()),
         ("redirect_uri", REDIRECT_URI),
     ];
-    let redeemed = h
-        .post_with_dpop(&params, &[&key.proof(h.clock.now())])
-        .await;
-    assert_bound_tokens(&redeemed, &key);
-    assert!(record_of(&h, &redeemed.refresh_token())
-        .await
-        .dpop_key
-        .is_none());
+    let redeemed = confidential_redemption(&h, &key, &params).await;
     let other = DpopKey::new();
     let refresh = |token: String| {
         [
@@ -328,6 +321,18 @@ pub async fn bad_proofs_are_refused_and_change_nothing(backend: &impl Backend) {
     }
     assert_eq!(record_of(&h, &token).await, before, "nothing changed");
     assert_bound_tokens(&public_refresh(&h, &token, &[&good]).await, &key);
+}
+
+/// A confidential client's redemption with a proof of `key`: its access token is bound, its
+/// grant is not (RFC 9449 §5).
+async fn confidential_redemption(h: &Harness, key: &DpopKey, params: &[(&str, &str)]) -> Reply {
+    let redeemed = h.post_with_dpop(params, &[&key.proof(h.clock.now())]).await;
+    assert_bound_tokens(&redeemed, key);
+    assert!(record_of(h, &redeemed.refresh_token())
+        .await
+        .dpop_key
+        .is_none());
+    redeemed
 }
 
 /// `proof` with one character of its signature changed (inside it, where every bit counts:
@@ -497,14 +502,7 @@ pub async fn a_code_bound_with_dpop_jkt_needs_a_proof_of_that_key(backend: &impl
         ("code_verifier", VERIFIER),
     ];
     h.post(&params).await.assert_error(400, "invalid_grant");
-    let redeemed = h
-        .post_with_dpop(&params, &[&key.proof(h.clock.now())])
-        .await;
-    assert_bound_tokens(&redeemed, &key);
-    assert!(record_of(&h, &redeemed.refresh_token())
-        .await
-        .dpop_key
-        .is_none());
+    confidential_redemption(&h, &key, &params).await;
 
     let mut body = internal_code_body();
     body["dpop_jkt"] = json!("not-a-thumbprint");
