@@ -1,9 +1,10 @@
 //! CPU cost of one grant through the real handler on the embedded store: an API Gateway event
 //! (JSON text) in, the HTTP response out, with access tokens signed HS256, ES256 and RS256
-//! (code redemption, refresh, refresh with a DPoP proof, client credentials); a client
-//! credentials token for an app authenticating with `private_key_jwt`; and, beside them, the bare
-//! signature of each asymmetric algorithm with ring, the floor a grant signed with it cannot go
-//! under. Proofs and assertions are made fresh for each iteration, outside the measured time.
+//! (code redemption, refresh, refresh with a DPoP proof, client credentials); refreshes with a
+//! DPoP proof of each algorithm (ES256, Ed25519, RS256); a client credentials token for an app
+//! authenticating with `private_key_jwt`; and, beside them, the bare signature of each
+//! asymmetric algorithm with ring, the floor a grant signed with it cannot go under, and the bare
+//! check of each proof algorithm's signature, the floor of a DPoP request. Proofs and assertions are made fresh for each iteration, outside the measured time.
 //! Run with `cargo bench`.
 
 use chatroom_token::clock::{Clock, SystemClock};
@@ -120,7 +121,11 @@ fn setup(runtime: &tokio::runtime::Runtime, key: SigningKey) -> (TokenService, A
     .with_private_key_jwt()
     .with_dpop(DpopPolicy {
         rules: ProofRules {
-            algorithms: vec![ProofAlgorithm::Es256],
+            algorithms: vec![
+                ProofAlgorithm::Es256,
+                ProofAlgorithm::Ed25519,
+                ProofAlgorithm::Rs256,
+            ],
             method: "POST",
             target: TOKEN_URL.into(),
             max_age: 60,
@@ -134,25 +139,60 @@ fn setup(runtime: &tokio::runtime::Runtime, key: SigningKey) -> (TokenService, A
 
 const TOKEN_URL: &str = "https://auth.example/chatroom/api/token";
 
-/// A client's DPoP key (P-256), and fresh proofs for the token endpoint made with it.
+/// A client's DPoP key pair.
+enum DpopPair {
+    P256(ring::signature::EcdsaKeyPair),
+    Ed25519(ring::signature::Ed25519KeyPair),
+    Rsa(ring::signature::RsaKeyPair),
+}
+
+/// A client's DPoP key (P-256, Ed25519 or RSA-2048), and fresh proofs for the token endpoint
+/// made with it.
 struct DpopKey {
-    pair: ring::signature::EcdsaKeyPair,
+    pair: DpopPair,
+    alg: &'static str,
     jwk: serde_json::Value,
     made: std::cell::Cell<u64>,
 }
 
 impl DpopKey {
-    fn new() -> Self {
-        use ring::signature::{EcdsaKeyPair, KeyPair, ECDSA_P256_SHA256_FIXED_SIGNING};
+    fn new(alg: &'static str) -> Self {
+        use ring::signature::{EcdsaKeyPair, Ed25519KeyPair, KeyPair, RsaKeyPair};
+        use ring::signature::{RsaPublicKeyComponents, ECDSA_P256_SHA256_FIXED_SIGNING};
         let rng = ring::rand::SystemRandom::new();
-        let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rng).unwrap();
-        let pair = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, pkcs8.as_ref(), &rng)
-            .unwrap();
-        let point = pair.public_key().as_ref().to_vec();
-        let jwk = serde_json::json!({"kty": "EC", "crv": "P-256",
-            "x": b64url(&point[1..33]), "y": b64url(&point[33..])});
+        let (pair, jwk) = match alg {
+            "ES256" => {
+                let pkcs8 =
+                    EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rng).unwrap();
+                let pair = EcdsaKeyPair::from_pkcs8(
+                    &ECDSA_P256_SHA256_FIXED_SIGNING,
+                    pkcs8.as_ref(),
+                    &rng,
+                )
+                .unwrap();
+                let point = pair.public_key().as_ref().to_vec();
+                let jwk = serde_json::json!({"kty": "EC", "crv": "P-256",
+                    "x": b64url(&point[1..33]), "y": b64url(&point[33..])});
+                (DpopPair::P256(pair), jwk)
+            }
+            "Ed25519" => {
+                let pkcs8 = Ed25519KeyPair::generate_pkcs8(&rng).unwrap();
+                let pair = Ed25519KeyPair::from_pkcs8(pkcs8.as_ref()).unwrap();
+                let jwk = serde_json::json!({"kty": "OKP", "crv": "Ed25519",
+                    "x": b64url(pair.public_key().as_ref())});
+                (DpopPair::Ed25519(pair), jwk)
+            }
+            "RS256" => {
+                let pair = RsaKeyPair::from_pkcs8(&der(RSA_KEY)).unwrap();
+                let public = RsaPublicKeyComponents::<Vec<u8>>::from(pair.public());
+                let jwk = serde_json::json!({"kty": "RSA", "n": b64url(&public.n), "e": b64url(&public.e)});
+                (DpopPair::Rsa(pair), jwk)
+            }
+            other => panic!("no DPoP key for {other}"),
+        };
         Self {
             pair,
+            alg,
             jwk,
             made: std::cell::Cell::new(0),
         }
@@ -161,7 +201,7 @@ impl DpopKey {
     fn proof(&self) -> String {
         let n = self.made.get();
         self.made.set(n + 1);
-        let header = serde_json::json!({"typ": "dpop+jwt", "alg": "ES256", "jwk": self.jwk});
+        let header = serde_json::json!({"typ": "dpop+jwt", "alg": self.alg, "jwk": self.jwk});
         let claims = serde_json::json!({"jti": format!("bench-{n}"), "htm": "POST",
             "htu": TOKEN_URL, "iat": SystemClock.now()});
         let input = format!(
@@ -169,12 +209,32 @@ impl DpopKey {
             b64url(header.to_string().as_bytes()),
             b64url(claims.to_string().as_bytes())
         );
-        let signature = self
-            .pair
-            .sign(&ring::rand::SystemRandom::new(), input.as_bytes())
-            .unwrap();
-        format!("{input}.{}", b64url(signature.as_ref()))
+        let rng = ring::rand::SystemRandom::new();
+        let signature = match &self.pair {
+            DpopPair::P256(pair) => pair.sign(&rng, input.as_bytes()).unwrap().as_ref().to_vec(),
+            DpopPair::Ed25519(pair) => pair.sign(input.as_bytes()).as_ref().to_vec(),
+            DpopPair::Rsa(pair) => {
+                let mut signature = vec![0; pair.public().modulus_len()];
+                pair.sign(
+                    &ring::signature::RSA_PKCS1_SHA256,
+                    &rng,
+                    input.as_bytes(),
+                    &mut signature,
+                )
+                .unwrap();
+                signature
+            }
+        };
+        format!("{input}.{}", b64url(&signature))
     }
+}
+
+/// A test fixture's key (base64url DER).
+fn der(text: &str) -> Vec<u8> {
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(text.trim().trim_end_matches('='))
+        .unwrap()
 }
 
 fn keys() -> TokenKeys {
@@ -253,14 +313,8 @@ fn private_key_jwt(c: &mut Criterion, runtime: &tokio::runtime::Runtime) {
     use jsonwebtoken::{Algorithm, EncodingKey, Header};
     let [(_, hs256), ..] = signing_keys();
     let (service, store) = setup(runtime, hs256);
-    let der = {
-        use base64::Engine;
-        base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .decode(EC_KEY.trim().trim_end_matches('='))
-            .unwrap()
-    };
     chatroom_token::crypto::jwt_backend::install();
-    let encoding = EncodingKey::from_ec_der(&der);
+    let encoding = EncodingKey::from_ec_der(&der(EC_KEY));
     let mut jwk = serde_json::to_value(
         jsonwebtoken::jwk::Jwk::from_encoding_key(&encoding, Algorithm::ES256).unwrap(),
     )
@@ -320,12 +374,6 @@ fn private_key_jwt(c: &mut Criterion, runtime: &tokio::runtime::Runtime) {
 /// size of an access token's signing input.
 fn signatures(c: &mut Criterion) {
     use ring::signature::{EcdsaKeyPair, RsaKeyPair, ECDSA_P256_SHA256_FIXED_SIGNING};
-    let der = |text: &str| {
-        use base64::Engine;
-        base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .decode(text.trim().trim_end_matches('='))
-            .unwrap()
-    };
     let rng = ring::rand::SystemRandom::new();
     let message = [b'x'; 420];
     let rsa = RsaKeyPair::from_pkcs8(&der(RSA_KEY)).unwrap();
@@ -346,6 +394,97 @@ fn signatures(c: &mut Criterion) {
     c.bench_function("P-256 ECDSA SHA-256 signature alone (ring)", |b| {
         b.iter(|| ec.sign(&rng, &message).unwrap())
     });
+
+    // The check of a DPoP proof's signature, each algorithm: the floor a DPoP request cannot go
+    // under, whatever the rest costs.
+    use chatroom_token::crypto::public_key::PublicKey;
+    use ring::signature::{Ed25519KeyPair, KeyPair, RsaPublicKeyComponents};
+    let checks = {
+        let point = ec.public_key().as_ref();
+        let ed = Ed25519KeyPair::generate_pkcs8(&rng).unwrap();
+        let ed = Ed25519KeyPair::from_pkcs8(ed.as_ref()).unwrap();
+        let public = RsaPublicKeyComponents::<Vec<u8>>::from(rsa.public());
+        let mut rsa_signature = vec![0; rsa.public().modulus_len()];
+        rsa.sign(
+            &ring::signature::RSA_PKCS1_SHA256,
+            &rng,
+            &message,
+            &mut rsa_signature,
+        )
+        .unwrap();
+        [
+            (
+                "ES256",
+                PublicKey::p256(&point[1..33], &point[33..]).unwrap(),
+                ec.sign(&rng, &message).unwrap().as_ref().to_vec(),
+            ),
+            (
+                "Ed25519",
+                PublicKey::ed25519(ed.public_key().as_ref()).unwrap(),
+                ed.sign(&message).as_ref().to_vec(),
+            ),
+            (
+                "RS256",
+                PublicKey::Rsa {
+                    n: public.n,
+                    e: public.e,
+                },
+                rsa_signature,
+            ),
+        ]
+    };
+    for (name, key, signature) in checks {
+        c.bench_function(&format!("{name} signature check alone (ring)"), |b| {
+            b.iter(|| assert!(key.verifies(&message, &signature)))
+        });
+    }
+}
+
+/// A chain of refreshes, each with a fresh DPoP proof of one key (checked in full, remembered
+/// on the grant by the same write), its tokens signed with `algorithm`.
+fn dpop_refreshes(
+    c: &mut Criterion,
+    runtime: &tokio::runtime::Runtime,
+    service: &TokenService,
+    store: &MemoryStore,
+    algorithm: &str,
+    proof_algorithm: &'static str,
+) {
+    let dpop = DpopKey::new(proof_algorithm);
+    let bound_first = {
+        let code = new_code(runtime, store, &keys());
+        let body = redemption(&code);
+        let request =
+            lambda_http::request::from_str(&event_with(&body, Some(&dpop.proof()))).unwrap();
+        token_body(&runtime.block_on(handle(service, request)))
+    };
+    let bound = RefCell::new(bound_first);
+    c.bench_function(
+        &format!(
+            "refresh grant with a DPoP proof ({proof_algorithm}), {algorithm} (event in, response out)"
+        ),
+        |b| {
+            b.iter_batched(
+                || {
+                    let body = serde_urlencoded::to_string([
+                        ("grant_type", "refresh_token"),
+                        ("client_id", CLIENT_ID),
+                        ("client_secret", CLIENT_SECRET),
+                        ("refresh_token", bound.borrow().as_str()),
+                    ])
+                    .unwrap();
+                    event_with(&body, Some(&dpop.proof()))
+                },
+                |event| {
+                    let request = lambda_http::request::from_str(&event).unwrap();
+                    let response = runtime.block_on(handle(service, request));
+                    *bound.borrow_mut() = token_body(&response);
+                    response
+                },
+                BatchSize::PerIteration,
+            )
+        },
+    );
 }
 
 fn grants_signed(
@@ -399,41 +538,15 @@ fn grants_signed(
         },
     );
 
-    // A second chain, each refresh with a fresh DPoP proof of one key (ES256, checked in full,
-    // remembered on the grant by the same write).
-    let dpop = DpopKey::new();
-    let bound_first = {
-        let code = new_code(runtime, &store, &keys);
-        let body = redemption(&code);
-        let request =
-            lambda_http::request::from_str(&event_with(&body, Some(&dpop.proof()))).unwrap();
-        token_body(&runtime.block_on(handle(&service, request)))
+    // DPoP: ES256 proofs beside each signing algorithm; with HS256 tokens, every proof
+    // algorithm too.
+    let proof_algorithms: &[&'static str] = match algorithm {
+        "HS256" => &["ES256", "Ed25519", "RS256"],
+        _ => &["ES256"],
     };
-    let bound = RefCell::new(bound_first);
-    c.bench_function(
-        &format!("refresh grant with a DPoP proof, {algorithm} (event in, response out)"),
-        |b| {
-            b.iter_batched(
-                || {
-                    let body = serde_urlencoded::to_string([
-                        ("grant_type", "refresh_token"),
-                        ("client_id", CLIENT_ID),
-                        ("client_secret", CLIENT_SECRET),
-                        ("refresh_token", bound.borrow().as_str()),
-                    ])
-                    .unwrap();
-                    event_with(&body, Some(&dpop.proof()))
-                },
-                |event| {
-                    let request = lambda_http::request::from_str(&event).unwrap();
-                    let response = runtime.block_on(handle(&service, request));
-                    *bound.borrow_mut() = token_body(&response);
-                    response
-                },
-                BatchSize::PerIteration,
-            )
-        },
-    );
+    for proof_algorithm in proof_algorithms {
+        dpop_refreshes(c, runtime, &service, &store, algorithm, proof_algorithm);
+    }
 
     let current = RefCell::new(first);
     c.bench_function(

@@ -91,15 +91,9 @@ impl Authorizer {
         if crate::domain::dpop::normalize_uri(&api_base_url).is_none() {
             return Err(bad("API_BASE_URL", "must be an http or https URL"));
         }
-        let algorithms = env("DPOP_SIGNING_ALGS")
-            .unwrap_or_else(|| "ES256".into())
-            .split([',', ' '])
-            .filter(|name| !name.is_empty())
-            .map(|name| {
-                ProofAlgorithm::parse(name)
-                    .ok_or_else(|| bad("DPOP_SIGNING_ALGS", "takes ES256 and RS256 only"))
-            })
-            .collect::<Result<Vec<_>, _>>()?;
+        let algorithms =
+            ProofAlgorithm::parse_list(&env("DPOP_SIGNING_ALGS").unwrap_or_else(|| "ES256".into()))
+                .map_err(|why| bad("DPOP_SIGNING_ALGS", why))?;
         let max_age = match env("DPOP_PROOF_MAX_AGE_SECONDS") {
             None => 60,
             Some(text) => text

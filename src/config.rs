@@ -417,16 +417,7 @@ fn dpop(env: &Env, issuer: &str) -> Result<Option<DpopPolicy>, ConfigError> {
     }
     const ALGS: &str = "DPOP_SIGNING_ALGS";
     let names = env.optional(ALGS).unwrap_or_else(|| "ES256".to_owned());
-    let algorithms = names
-        .split([',', ' '])
-        .filter(|name| !name.is_empty())
-        .map(|name| {
-            ProofAlgorithm::parse(name).ok_or_else(|| invalid(ALGS, "takes ES256 and RS256 only"))
-        })
-        .collect::<Result<Vec<_>, _>>()?;
-    if algorithms.is_empty() {
-        return Err(invalid(ALGS, "names no algorithm"));
-    }
+    let algorithms = ProofAlgorithm::parse_list(&names).map_err(|why| invalid(ALGS, why))?;
     let max_age = env.seconds("DPOP_PROOF_MAX_AGE_SECONDS", 60, 1)?;
     if max_age > 300 {
         return Err(invalid(

@@ -31,7 +31,12 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let rules = ProofRules {
-        algorithms: vec![ProofAlgorithm::Es256, ProofAlgorithm::Rs256],
+        algorithms: vec![
+            ProofAlgorithm::Es256,
+            ProofAlgorithm::Ed25519,
+            ProofAlgorithm::EdDsa,
+            ProofAlgorithm::Rs256,
+        ],
         method: "POST",
         target: "https://server.example.com/token".into(),
         max_age: 60,

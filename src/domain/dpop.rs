@@ -10,8 +10,6 @@
 //! request's method; `htu` the configured URL of the endpoint after RFC 3986 §6.2.2-6.2.3
 //! normalisation, query and fragment ignored (never taken from `Host` or forwarded headers);
 //! `iat` within the window. What a proof may be spent for once (its `jti`) is the caller's step.
-//!
-//! Not wired to an endpoint yet: README "DPoP" says what is built and what is not.
 
 use crate::crypto::public_key::PublicKey;
 use crate::crypto::{b64url, b64url_decode, sha256};
@@ -34,6 +32,10 @@ const PRIVATE_MEMBERS: [&str; 8] = ["d", "p", "q", "dp", "dq", "qi", "oth", "k"]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ProofAlgorithm {
     Es256,
+    /// Ed25519 by its RFC 9864 name; `EdDsa` is the same check under RFC 8037's older name,
+    /// which said the curve only in the key (here: Ed25519 only, never Ed448).
+    Ed25519,
+    EdDsa,
     Rs256,
 }
 
@@ -41,14 +43,32 @@ impl ProofAlgorithm {
     pub fn parse(name: &str) -> Option<Self> {
         match name {
             "ES256" => Some(Self::Es256),
+            "Ed25519" => Some(Self::Ed25519),
+            "EdDSA" => Some(Self::EdDsa),
             "RS256" => Some(Self::Rs256),
             _ => None,
         }
     }
 
+    /// A configured list (`DPOP_SIGNING_ALGS`): names separated by commas or spaces, at least
+    /// one; the error says what is wrong.
+    pub fn parse_list(names: &str) -> Result<Vec<Self>, &'static str> {
+        let algorithms = names
+            .split([',', ' '])
+            .filter(|name| !name.is_empty())
+            .map(|name| Self::parse(name).ok_or("takes ES256, Ed25519, EdDSA and RS256 only"))
+            .collect::<Result<Vec<_>, _>>()?;
+        if algorithms.is_empty() {
+            return Err("names no algorithm");
+        }
+        Ok(algorithms)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Es256 => "ES256",
+            Self::Ed25519 => "Ed25519",
+            Self::EdDsa => "EdDSA",
             Self::Rs256 => "RS256",
         }
     }
@@ -279,6 +299,19 @@ fn public_key(
                 r#"{{"crv":"P-256","kty":"EC","x":{},"y":{}}}"#,
                 canonical(x).ok()?,
                 canonical(y).ok()?
+            );
+            Some((key, sha256(&[members.as_bytes()])))
+        }
+        ProofAlgorithm::Ed25519 | ProofAlgorithm::EdDsa => {
+            if text("kty")? != "OKP" || text("crv")? != "Ed25519" {
+                return None;
+            }
+            let x = text("x")?;
+            let key = PublicKey::ed25519(&b64url_decode(x)?)?;
+            // RFC 8037 §2: an OKP key's thumbprint members are crv, kty and x.
+            let members = format!(
+                r#"{{"crv":"Ed25519","kty":"OKP","x":{}}}"#,
+                canonical(x).ok()?
             );
             Some((key, sha256(&[members.as_bytes()])))
         }
@@ -749,6 +782,133 @@ mod tests {
             b64url(&thumbprint),
             "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs"
         );
+    }
+
+    /// RFC 8037 Appendix A.1's key (its private part `d` signs the test proofs) and A.3's
+    /// thumbprint of it.
+    const RFC_8037_X: &str = "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo";
+    const RFC_8037_SEED: &str = "nWGxne_9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2A";
+    const RFC_8037_JKT: &str = "kPrK_qmxVWaYVA9wwBF6Iuo3vVzz7TxHCTwXBygrS4k";
+
+    /// An Ed25519 proof made with RFC 8037's key, `alg` as given.
+    fn ed25519_signed(header: &Value, claims: &Value) -> String {
+        let seed = b64url_decode(RFC_8037_SEED).unwrap();
+        let x = b64url_decode(RFC_8037_X).unwrap();
+        let pair = ring::signature::Ed25519KeyPair::from_seed_and_public_key(&seed, &x).unwrap();
+        let input = format!(
+            "{}.{}",
+            b64url(header.to_string().as_bytes()),
+            b64url(claims.to_string().as_bytes())
+        );
+        format!("{input}.{}", b64url(pair.sign(input.as_bytes()).as_ref()))
+    }
+
+    fn okp_header(alg: &str) -> Value {
+        serde_json::json!({"typ": "dpop+jwt", "alg": alg,
+            "jwk": {"kty": "OKP", "crv": "Ed25519", "x": RFC_8037_X}})
+    }
+
+    #[test]
+    fn ed25519_proofs_verify_under_both_names_with_rfc_8037s_thumbprint() {
+        let both = ProofRules {
+            algorithms: vec![ProofAlgorithm::Ed25519, ProofAlgorithm::EdDsa],
+            ..rules()
+        };
+        for alg in ["Ed25519", "EdDSA"] {
+            let proof = ed25519_signed(&okp_header(alg), &claims());
+            assert_eq!(
+                verify(&proof, &both, NOW).unwrap().jkt,
+                RFC_8037_JKT,
+                "{alg}"
+            );
+            // Each name is its own entry of the list.
+            assert_eq!(
+                verify(&proof, &rules(), NOW),
+                Err(ProofRefusal::Algorithm),
+                "{alg} where only ES256 is listed"
+            );
+        }
+        let (named, older) = (
+            ed25519_signed(&okp_header("Ed25519"), &claims()),
+            ed25519_signed(&okp_header("EdDSA"), &claims()),
+        );
+        let only = |algorithm| ProofRules {
+            algorithms: vec![algorithm],
+            ..rules()
+        };
+        assert!(verify(&named, &only(ProofAlgorithm::Ed25519), NOW).is_ok());
+        assert_eq!(
+            verify(&older, &only(ProofAlgorithm::Ed25519), NOW),
+            Err(ProofRefusal::Algorithm)
+        );
+        assert!(verify(&older, &only(ProofAlgorithm::EdDsa), NOW).is_ok());
+    }
+
+    #[test]
+    fn bad_ed25519_proofs_are_refused() {
+        use serde_json::json;
+        use ProofRefusal::*;
+        let rules = ProofRules {
+            algorithms: vec![
+                ProofAlgorithm::Es256,
+                ProofAlgorithm::Ed25519,
+                ProofAlgorithm::EdDsa,
+            ],
+            ..rules()
+        };
+        let header = okp_header("Ed25519");
+        let with_key = |name: &str, to: Value| {
+            let jwk = changed(header["jwk"].clone(), name, to);
+            ed25519_signed(&changed(header.clone(), "jwk", jwk), &claims())
+        };
+        let (_, ec_jwk) = ec_key();
+        let cases: Vec<(&str, String, ProofRefusal)> = vec![
+            ("an Ed448 curve", with_key("crv", json!("Ed448")), Key),
+            ("an X25519 curve", with_key("crv", json!("X25519")), Key),
+            ("kty EC", with_key("kty", json!("EC")), Key),
+            ("no crv", with_key("crv", Value::Null), Key),
+            ("x too short", with_key("x", json!("AAAA")), Key),
+            ("x 33 bytes", with_key("x", json!(b64url(&[7; 33]))), Key),
+            ("no x", with_key("x", Value::Null), Key),
+            (
+                "a private key",
+                with_key("d", json!(RFC_8037_SEED)),
+                PrivateKey,
+            ),
+            (
+                "an EC key under Ed25519",
+                ed25519_signed(&changed(header.clone(), "jwk", ec_jwk.clone()), &claims()),
+                Key,
+            ),
+            (
+                "an OKP key under ES256",
+                ed25519_signed(&okp_header("ES256"), &claims()),
+                Key,
+            ),
+            (
+                "another key's signature",
+                {
+                    let other = json!({"kty": "OKP", "crv": "Ed25519",
+                        "x": b64url(&[9; 32])});
+                    ed25519_signed(&changed(header.clone(), "jwk", other), &claims())
+                },
+                Signature,
+            ),
+            (
+                "an ES256 signature under Ed25519",
+                {
+                    let good = ed25519_signed(&header, &claims());
+                    let es = signed(&header, &claims());
+                    let (input, _) = good.rsplit_once('.').unwrap();
+                    let (_, signature) = es.rsplit_once('.').unwrap();
+                    format!("{input}.{signature}")
+                },
+                Signature,
+            ),
+        ];
+        for (case, proof, refusal) in cases {
+            assert_eq!(verify(&proof, &rules, NOW), Err(refusal), "{case}");
+        }
     }
 
     #[test]

@@ -128,6 +128,50 @@ pub async fn a_proof_binds_the_access_token_and_a_public_clients_grant(backend: 
     assert!(record_of(&h, &other).await.revoked_at.is_some());
 }
 
+/// An Ed25519 key (the cheapest proof to check) binds a grant as a P-256 one does, and its
+/// thumbprint is RFC 8037's: a proof of a P-256 key, or a proof where Ed25519 is not listed,
+/// changes nothing.
+pub async fn an_ed25519_key_binds_like_a_p256_one(backend: &impl Backend) {
+    let h = Harness::with_dpop(backend, false).await;
+    let key = DpopKey::ed25519();
+    let redeemed = public_grant(&h, &key).await;
+    assert_bound_tokens(&redeemed, &key);
+    let refreshed =
+        public_refresh(&h, &redeemed.refresh_token(), &[&key.proof(h.clock.now())]).await;
+    assert_bound_tokens(&refreshed, &key);
+    let current = refreshed.refresh_token();
+    let before = record_of(&h, &current).await;
+    public_refresh(&h, &current, &[&DpopKey::new().proof(h.clock.now())])
+        .await
+        .assert_error(400, "invalid_grant");
+    assert_eq!(record_of(&h, &current).await, before);
+
+    let es256_only = DpopPolicy {
+        rules: chatroom_token::domain::dpop::ProofRules {
+            algorithms: vec![chatroom_token::domain::dpop::ProofAlgorithm::Es256],
+            ..dpop_policy(false).rules
+        },
+        ..dpop_policy(false)
+    };
+    let strict = Harness::with_dpop_policy(backend, es256_only).await;
+    let code = public_code(&strict).await;
+    strict
+        .post_with_dpop(&public_redemption(&code), &[&key.proof(strict.clock.now())])
+        .await
+        .assert_error(400, "invalid_dpop_proof");
+    // The refusal spent nothing: the code still works, with a key of a listed algorithm.
+    let p256 = DpopKey::new();
+    assert_bound_tokens(
+        &strict
+            .post_with_dpop(
+                &public_redemption(&code),
+                &[&p256.proof(strict.clock.now())],
+            )
+            .await,
+        &p256,
+    );
+}
+
 /// A proof copied off the wire with the current refresh token: refused, nothing changes.
 pub async fn a_proof_works_once(backend: &impl Backend) {
     let h = Harness::with_dpop(backend, false).await;
@@ -392,7 +436,7 @@ pub async fn dpop_is_listed_only_where_served(backend: &impl Backend) {
     let served = Harness::with_dpop(backend, false).await;
     assert_eq!(
         served.metadata().await["dpop_signing_alg_values_supported"],
-        json!(["ES256"])
+        json!(["ES256", "Ed25519"])
     );
 }
 

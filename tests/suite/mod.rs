@@ -89,6 +89,7 @@ macro_rules! all_tests {
             store::an_assertion_is_spent_once_and_again_once_forgotten,
             dpop::a_proof_binds_the_access_token_and_a_public_clients_grant,
             dpop::a_proof_works_once,
+            dpop::an_ed25519_key_binds_like_a_p256_one,
             dpop::a_grace_retry_needs_a_new_proof_of_the_key,
             dpop::racing_refreshes_with_fresh_proofs_share_one_successor,
             dpop::a_confidential_clients_refresh_tokens_stay_unbound,

@@ -83,11 +83,13 @@ pub struct Served {
     pub dpop: Option<DpopPolicy>,
 }
 
-/// The suite's DPoP rules: ES256 proofs for the token endpoint, `iat` within a minute.
+/// The suite's DPoP rules: ES256 and Ed25519 proofs for the token endpoint (the template's
+/// default), `iat` within a minute.
 pub fn dpop_policy(required_for_public_clients: bool) -> DpopPolicy {
+    use chatroom_token::domain::dpop::ProofAlgorithm;
     DpopPolicy {
         rules: chatroom_token::domain::dpop::ProofRules {
-            algorithms: vec![chatroom_token::domain::dpop::ProofAlgorithm::Es256],
+            algorithms: vec![ProofAlgorithm::Es256, ProofAlgorithm::Ed25519],
             method: "POST",
             target: dpop::TOKEN_URL.into(),
             max_age: 60,
