@@ -22,7 +22,7 @@ MEMORY_COUNT="${MEMORY_COUNT:-100000}"
 OUT="$ROOT/target/bench-lambda"
 mkdir -p "$OUT"
 
-ensure_venv "cargo-lambda==$CARGO_LAMBDA_VERSION"
+ensure_venv "cargo-lambda==$CARGO_LAMBDA_VERSION" "cryptography==50.0.2"
 export PATH="$VENV/bin:$PATH"
 echo "building the harness, hello, and the token function (musl and glibc, release)" >&2
 (cd "$CS_DIR" && cargo build --release -q && cd hello && cargo build --release -q)
@@ -66,35 +66,49 @@ event["routeKey"] = "$default"
 json.dump(event, open(sys.argv[2], "w"))
 PY
 
-# Client credentials (the demo client, a secret; HS256): a fixed event, nothing stored. With a
-# DPoP proof (ES256, made here with Python's cryptography, valid 300 s) the access token is
-# bound: the proof is checked in full on every invocation (client credentials remember no
-# proof, so one proof serves the whole run; refreshes need a new one each, which this harness
-# cannot make: `cargo bench` has that row).
+# Client credentials (the demo client, a secret; HS256): a fixed event, nothing stored; with a
+# DPoP proof of ALG (made by bench/dpop_chain.py, valid for DPOP_PROOF_MAX_AGE_SECONDS=300), its
+# access token bound. Client credentials remember no proof, so one proof serves the whole run,
+# checked in full at every invocation: the proof's cost in the same tight loop as hello's.
+dpop_args=("${env_args[@]}" --env DPOP=enabled --env DPOP_SIGNING_ALGS=ES256,Ed25519,RS256
+  --env DPOP_PROOF_MAX_AGE_SECONDS=300)
+watch_env() { "$VENV/bin/python" -c 'import sys, tomllib; print(tomllib.load(open("Cargo.toml", "rb"))["package"]["metadata"]["lambda"]["watch"]["env"][sys.argv[1]])' "$1"; }
 client_event() {
-  "$VENV/bin/python" - "$OUT/refresh-event.json" "$1" "$2" <<'PY'
-import base64, json, sys, time
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
-import tomllib
+  local proof=""
+  if [ "$2" != none ]; then
+    proof="$("$VENV/bin/python" bench/dpop_chain.py proof "$2" "$(watch_env ISSUER)/chatroom/api/token")"
+  fi
+  "$VENV/bin/python" - "$OUT/refresh-event.json" "$1" "$proof" <<'PY'
+import json, sys
 event = json.load(open(sys.argv[1]))
 event["body"] = "grant_type=client_credentials&client_id=000000&client_secret=999999"
-if sys.argv[3] == "dpop":
-    b64 = lambda b: base64.urlsafe_b64encode(b).rstrip(b"=").decode()
-    issuer = tomllib.load(open("Cargo.toml", "rb"))["package"]["metadata"]["lambda"]["watch"]["env"]["ISSUER"]
-    key = ec.generate_private_key(ec.SECP256R1())
-    n = key.public_key().public_numbers()
-    jwk = {"kty": "EC", "crv": "P-256", "x": b64(n.x.to_bytes(32, "big")), "y": b64(n.y.to_bytes(32, "big"))}
-    header = b64(json.dumps({"typ": "dpop+jwt", "alg": "ES256", "jwk": jwk}).encode())
-    claims = b64(json.dumps({"jti": "bench", "htm": "POST", "htu": issuer + "/chatroom/api/token",
-                             "iat": int(time.time())}).encode())
-    r, s = decode_dss_signature(key.sign(f"{header}.{claims}".encode(), ec.ECDSA(hashes.SHA256())))
-    event["headers"]["dpop"] = f"{header}.{claims}.{b64(r.to_bytes(32, 'big') + s.to_bytes(32, 'big'))}"
+if sys.argv[3]:
+    event["headers"]["dpop"] = sys.argv[3]
 json.dump(event, open(sys.argv[2], "w"))
 PY
 }
-dpop_args=("${env_args[@]}" --env DPOP=enabled --env DPOP_PROOF_MAX_AGE_SECONDS=300)
+# A refresh chain needs a new proof at every refresh, which only a process beside the harness
+# can make (bench/dpop_chain.py): the demo native app's code redeemed with a proof, then bound
+# refreshes, each with a fresh proof of the same key. The harness fetches each event through a
+# per-event command (FIFOs to that process), and the spawns and the Python work between
+# invocations leave the function's caches cold: every invocation costs about three times what
+# it costs in the tight loop. So hello and a chain without proofs are paced the same way, and
+# the ratios are taken within that block.
+paced() {
+  local mode=$1 json=$2 fifo_in="$OUT/paced-in" fifo_out="$OUT/paced-out" generator status=0
+  local bin=$MUSL base="$OUT/refresh-event.json" args=("${dpop_args[@]}")
+  if [ "$mode" = hello ]; then bin=$HELLO base="$CS_DIR/events/hello-v2.json" args=(); fi
+  rm -f "$fifo_in" "$fifo_out" && mkfifo "$fifo_in" "$fifo_out"
+  "$VENV/bin/python" bench/dpop_chain.py chain "$fifo_in" "$fifo_out" "$mode" "$base" \
+    "$(watch_env ISSUER)" "$(watch_env DEMO_PUBLIC_CLIENT_ID)" "$(watch_env DEMO_PUBLIC_CODE)" \
+    "$(watch_env DEMO_PUBLIC_REDIRECT_URI)" dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk &
+  generator=$!
+  "$CS" warm --bin "$bin" "${args[@]}" --count 2000 --warmup 100 --json "$json" \
+    --gen-cmd "timeout 20 sh -c 'cat >\"\$0\" && cat \"\$1\"' '$fifo_in' '$fifo_out'" >/dev/null || status=$?
+  kill "$generator" 2>/dev/null || true
+  wait "$generator" 2>/dev/null || true
+  return "$status"
+}
 
 # The deployed configuration's store: DynamoDB, with the SDK's dummy credentials and region.
 dynamodb_env() {
@@ -108,27 +122,34 @@ mapfile -t answering < <(dynamodb_env "$AWS_ENDPOINT_URL_DYNAMODB")
 
 stripped() { cp "$1" "$OUT/stripped" && strip "$OUT/stripped" && stat -c %s "$OUT/stripped"; }
 
-for name in hello musl glibc es256 rs256 client dpop; do
+for name in hello musl glibc es256 rs256 client client-ES256 client-Ed25519 client-RS256 \
+  paced-hello paced-none paced-ES256 paced-Ed25519 paced-RS256; do
   case $name in
     hello) bin=$HELLO; extra=(); event="$CS_DIR/events/hello-v2.json"; source=(--events "$event") ;;
     musl) bin=$MUSL; extra=("${env_args[@]}"); event="$OUT/refresh-event.json"; source=("${chain[@]}") ;;
     glibc) bin=$GLIBC; extra=("${env_args[@]}"); event="$OUT/refresh-event.json"; source=("${chain[@]}") ;;
     es256) bin=$MUSL; extra=("${es256_args[@]}"); event="$OUT/refresh-event.json"; source=("${chain[@]}") ;;
     rs256) bin=$MUSL; extra=("${rs256_args[@]}"); event="$OUT/refresh-event.json"; source=("${chain[@]}") ;;
-    client) bin=$MUSL; extra=("${env_args[@]}"); event="$OUT/client-event.json"; source=(--events "$event") ;;
-    dpop) bin=$MUSL; extra=("${dpop_args[@]}"); event="$OUT/dpop-event.json"; source=(--events "$event") ;;
+    client*) bin=$MUSL; extra=("${dpop_args[@]}"); event="$OUT/$name-event.json"; source=(--events "$event") ;;
   esac
-  if [ "$name" = client ] || [ "$name" = dpop ]; then
-    # The deployed build answering client credentials: the warm run only, a fresh event (and
-    # proof) for each take.
-    echo "measuring musl, $name" >&2
-    for take in $(seq 1 "$RUNS"); do
-      client_event "$event" "$name"
-      "$CS" warm --bin "$bin" "${extra[@]}" "${source[@]}" --count 3000 --warmup 100 \
-        --json "$OUT/$name-warm-$take.json" >/dev/null
-    done
-    continue
-  fi
+  case $name in
+    client*)
+      # The deployed build answering client credentials: the warm run only, a fresh proof (and
+      # key) for each take.
+      echo "measuring musl, $name" >&2
+      for take in $(seq 1 "$RUNS"); do
+        client_event "$event" "$(if [ "$name" = client ]; then echo none; else echo "${name#client-}"; fi)"
+        "$CS" warm --bin "$bin" "${extra[@]}" "${source[@]}" --count 3000 --warmup 100 \
+          --json "$OUT/$name-warm-$take.json" >/dev/null
+      done
+      continue ;;
+    paced-*)
+      echo "measuring $name" >&2
+      for take in $(seq 1 "$RUNS"); do
+        paced "${name#paced-}" "$OUT/$name-warm-$take.json"
+      done
+      continue ;;
+  esac
   if [ "$name" = es256 ] || [ "$name" = rs256 ]; then
     # The deployed build with another signing key: init and the warm chain only.
     echo "measuring musl, $name" >&2
@@ -156,9 +177,10 @@ for name in hello musl glibc es256 rs256 client dpop; do
     --json "$OUT/$name-memory.json" >/dev/null
 done
 
-# The floor: ring's bare signatures, as `cargo bench` measures them (criterion's medians).
+# The floor: ring's bare signatures and signature checks, as `cargo bench` measures them
+# (criterion's medians).
 echo "measuring the bare signatures (cargo bench)" >&2
-cargo bench --bench grants -- "signature alone" >/dev/null 2>&1
+cargo bench --bench grants -- "signature alone|signature check alone" >/dev/null 2>&1
 
 "$VENV/bin/python" - "$OUT" "$RUNS" "$MEMORY_COUNT" "$ROOT/target/criterion" <<'PY'
 import glob, json, math, statistics, sys
@@ -227,16 +249,33 @@ for alg, cpu in signed.items():
     bare = floors.get(alg)
     print(f"| {alg} | {cpu:.0f} | {cpu / h['cpu']:.2f}x | " + (f"{bare:.0f} | {cpu / bare:.2f}x |" if bare else "- | - |"))
 
-# Apps of other kinds, and DPoP: the deployed build (HS256 tokens) against hello.
-print()
-print("| request (HS256 access token) | CPU per invocation (us) | vs hello |")
-print("|---|---|---|")
-print(f"| refresh (the chain above) | {rows['musl']['cpu']:.0f} | {rows['musl']['cpu'] / h['cpu']:.2f}x |")
-for name, label in (("client", "client credentials"),
-                    ("dpop", "client credentials with a DPoP proof (ES256, checked in full)")):
+# Apps of other kinds, and DPoP: the deployed build (HS256 tokens) against hello, in the tight
+# loop; then the DPoP refresh chains, paced (see `paced` above), against hello paced alike.
+def median_cpu(name):
     warm = [load(f"{name}-warm-{i}") for i in range(1, runs + 1)]
-    cpu = statistics.median(w["cpu"]["clock_us_per_inv"] for w in warm)
-    print(f"| {label} | {cpu:.0f} | {cpu / h['cpu']:.2f}x |")
+    return statistics.median(w["cpu"]["clock_us_per_inv"] for w in warm)
+proof_checks = {alg: floor(f"{alg} signature check alone") for alg in ("ES256", "Ed25519", "RS256")}
+print()
+print("| request (HS256 access token), tight loop | CPU per invocation (us) | vs hello | the proof's bare signature check, ring (us) |")
+print("|---|---|---|---|")
+print(f"| refresh (the chain above) | {rows['musl']['cpu']:.0f} | {rows['musl']['cpu'] / h['cpu']:.2f}x | - |")
+print(f"| client credentials | {median_cpu('client'):.0f} | {median_cpu('client') / h['cpu']:.2f}x | - |")
+for alg in ("ES256", "Ed25519", "RS256"):
+    cpu = median_cpu(f"client-{alg}")
+    bare = proof_checks[alg]
+    print(f"| client credentials, a DPoP proof ({alg}) checked in full | {cpu:.0f} | {cpu / h['cpu']:.2f}x | "
+          + (f"{bare:.0f} |" if bare else "- |"))
+paced_hello = median_cpu("paced-hello")
+print()
+print("| paced: one event per command, caches cold (see above) | CPU per invocation (us) | vs hello, paced |")
+print("|---|---|---|")
+for name, label in (("paced-hello", "hello"),
+                    ("paced-none", "refresh, the native app, no DPoP"),
+                    ("paced-ES256", "refresh of a DPoP-bound grant, a fresh ES256 proof each"),
+                    ("paced-Ed25519", "refresh of a DPoP-bound grant, a fresh Ed25519 proof each"),
+                    ("paced-RS256", "refresh of a DPoP-bound grant, a fresh RS256 proof each")):
+    cpu = median_cpu(name)
+    print(f"| {label} | {cpu:.0f} | {cpu / paced_hello:.2f}x |")
 
 # What a refresh costs on Lambda. Lambda gives a function CPU in proportion to its memory (a
 # full vCPU at 1,769 MB), so the CPU measured here (one core) stretches by 1769/MB below that.

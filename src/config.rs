@@ -576,6 +576,34 @@ mod tests {
     }
 
     #[test]
+    fn dpop_algorithms_are_read_from_the_list_and_refused_loudly() {
+        let with = |algs: Option<&str>| {
+            let mut vars = base();
+            vars.insert("DPOP", "enabled".to_owned());
+            if let Some(algs) = algs {
+                vars.insert("DPOP_SIGNING_ALGS", algs.to_owned());
+            }
+            load(&vars)
+        };
+        let algorithms = |algs| with(algs).unwrap().dpop.unwrap().rules.algorithms;
+        assert_eq!(algorithms(None), [ProofAlgorithm::Es256]);
+        assert_eq!(
+            algorithms(Some("ES256,Ed25519, RS256 EdDSA")),
+            [
+                ProofAlgorithm::Es256,
+                ProofAlgorithm::Ed25519,
+                ProofAlgorithm::Rs256,
+                ProofAlgorithm::EdDsa
+            ]
+        );
+        // (Empty is unset, as for every variable: the default.)
+        for bad in [" , ", "ES256,HS256", "none", "es256", "ES384"] {
+            let error = with(Some(bad)).unwrap_err();
+            assert_eq!(error.variable, "DPOP_SIGNING_ALGS", "{bad:?}");
+        }
+    }
+
+    #[test]
     fn dynamodb_needs_a_table() {
         let mut vars = base();
         vars.insert("TOKEN_STORE", "dynamodb".to_owned());

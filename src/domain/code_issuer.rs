@@ -151,8 +151,8 @@ pub fn pending_grant(
 /// A DPoP key's thumbprint (`dpop_jkt`, `cnf.jkt`) as a grant keeps it; `None` if it is no
 /// SHA-256 thumbprint.
 pub fn key_digest(jkt: &str) -> Option<KeyDigest> {
-    let bytes = crate::crypto::b64url_decode(jkt).filter(|b| b.len() == 32)?;
-    bytes[..16].try_into().ok()
+    let thumbprint: [u8; 32] = crate::crypto::b64url_decode(jkt)?.try_into().ok()?;
+    Some(crate::domain::model::key_digest(&thumbprint))
 }
 
 fn check_request(client: &Client, request: &CodeRequest) -> Result<(), IssueCodeError> {

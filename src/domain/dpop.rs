@@ -105,9 +105,7 @@ pub struct Proof {
 impl Proof {
     /// The key as a grant keeps it (`model::KeyDigest`).
     pub fn key_digest(&self) -> KeyDigest {
-        let mut digest = [0; 16];
-        digest.copy_from_slice(&self.thumbprint[..16]);
-        digest
+        crate::domain::model::key_digest(&self.thumbprint)
     }
 
     /// The `jti` as a grant keeps it (`model::JtiDigest`).
@@ -321,8 +319,10 @@ fn public_key(
             }
             let (n, e) = (text("n")?, text("e")?);
             let modulus = b64url_decode(n)?;
-            // A leading zero byte is not canonical (RFC 7518 §6.3.1.1); 2048 bits at least.
-            if modulus.first() == Some(&0) || modulus.len() < 256 {
+            // A leading zero byte is not canonical (RFC 7518 §6.3.1.1); 2048 bits at least, and
+            // 4096 at most: checking a signature costs the square of the modulus' size, and
+            // anyone may send a proof.
+            if modulus.first() == Some(&0) || !(256..=512).contains(&modulus.len()) {
                 return None;
             }
             let key = PublicKey::Rsa {
@@ -765,6 +765,48 @@ mod tests {
             "an EC key under RS256"
         );
         assert!(verify(&good(), &rs_rules, NOW).is_ok());
+    }
+
+    /// RSA keys of 2048 to 4096 bits only: a larger modulus (the proof still under 4 KiB) is
+    /// refused before any signature work; so are a smaller one and a leading zero byte.
+    #[test]
+    fn rsa_proof_keys_are_2048_to_4096_bits() {
+        use serde_json::json;
+        let rs_rules = ProofRules {
+            algorithms: vec![ProofAlgorithm::Rs256],
+            ..rules()
+        };
+        let header_with = |n: &[u8]| {
+            json!({"typ": "dpop+jwt", "alg": "RS256",
+                "jwk": {"kty": "RSA", "n": b64url(n), "e": "AQAB"}})
+        };
+        // Signed by no one: a key of an accepted size gets as far as the signature.
+        let proof = |n: &[u8]| {
+            let header = header_with(n);
+            format!(
+                "{}.{}.{}",
+                b64url(header.to_string().as_bytes()),
+                b64url(claims().to_string().as_bytes()),
+                b64url(&vec![1; n.len()])
+            )
+        };
+        for (bytes, refusal) in [
+            (255, ProofRefusal::Key),
+            (256, ProofRefusal::Signature),
+            (512, ProofRefusal::Signature),
+            (513, ProofRefusal::Key),
+            (640, ProofRefusal::Key),
+        ] {
+            let text = proof(&vec![0xc5; bytes]);
+            assert!(text.len() <= MAX_PROOF, "{bytes}: {}", text.len());
+            assert_eq!(verify(&text, &rs_rules, NOW), Err(refusal), "{bytes} bytes");
+        }
+        let mut leading_zero = vec![0xc5; 300];
+        leading_zero[0] = 0;
+        assert_eq!(
+            verify(&proof(&leading_zero), &rs_rules, NOW),
+            Err(ProofRefusal::Key)
+        );
     }
 
     /// RFC 7638 §3.1's example RSA key and its thumbprint.

@@ -186,6 +186,13 @@ pub struct GrantRecord {
 /// another key with the same ones takes 2^128 work), so the largest grant item stays under 1 KB.
 pub type KeyDigest = [u8; 16];
 
+/// The digest of the key whose RFC 7638 thumbprint (SHA-256) is `thumbprint`.
+pub fn key_digest(thumbprint: &[u8; 32]) -> KeyDigest {
+    let mut digest = [0; 16];
+    digest.copy_from_slice(&thumbprint[..16]);
+    digest
+}
+
 /// A proof's `jti` as a grant keeps it: 8 bytes of its hash with the key (a grant sees a few
 /// proofs a day; a replay is the same `jti`, so the same bytes).
 pub type JtiDigest = [u8; 8];
