@@ -2,8 +2,8 @@
 // against the running function (cargo lambda watch): the demo native app's code redeemed with
 // PKCE and a DPoP proof, then refreshed with a new proof of the same key; both answers are
 // DPoP-bound tokens whose cnf.jkt is the key's thumbprint. A refresh with another key is
-// refused. Exits non-zero on the first surprise. ALG is the app's key: ES256 (the default) or
-// Ed25519, the proof the service checks fastest after RS256.
+// refused. Exits non-zero on the first surprise. ALG is the app's key: ES256 (the default),
+// Ed25519 or RS256 (the proof the service checks fastest; README "DPoP cost").
 //
 // Usage: node dpop_client.mjs ISSUER DEMO_PUBLIC_CODE REDIRECT_URI [ALG]
 
@@ -30,9 +30,12 @@ function claims (token) {
 // RFC 7638 (RFC 8037 §2 for Ed25519): the required members in lexicographic order.
 async function thumbprint (publicKey) {
   const jwk = await crypto.subtle.exportKey('jwk', publicKey)
-  const members = jwk.kty === 'OKP'
-    ? JSON.stringify({ crv: jwk.crv, kty: jwk.kty, x: jwk.x })
-    : JSON.stringify({ crv: jwk.crv, kty: jwk.kty, x: jwk.x, y: jwk.y })
+  const required = {
+    EC: { crv: jwk.crv, kty: jwk.kty, x: jwk.x, y: jwk.y },
+    OKP: { crv: jwk.crv, kty: jwk.kty, x: jwk.x },
+    RSA: { e: jwk.e, kty: jwk.kty, n: jwk.n }
+  }
+  const members = JSON.stringify(required[jwk.kty])
   const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(members))
   return Buffer.from(digest).toString('base64url')
 }
