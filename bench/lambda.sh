@@ -8,8 +8,11 @@
 # built: once with its endpoint refusing connections (the client alone), once against moto's
 # server, which answers the warm-up read made at init (src/store/dynamodb/warm_up.rs). The
 # deployed build is also measured signing ES256 and RS256 (the test fixtures' keys), beside the
-# bare signature of each with ring (`cargo bench`'s rows). Prints a table of medians and ratios,
-# then a model of wall time and cost per million refreshes at 128 to 1,024 MB.
+# bare signature of each with ring (`cargo bench`'s rows); answering client credentials, with
+# and without a DPoP proof of each algorithm (ES256, Ed25519, RS256); and refreshing a
+# DPoP-bound grant with a fresh proof each time, paced beside hello and a chain without proofs
+# paced alike (README "DPoP cost" says why). Prints tables of medians and ratios, then a model
+# of wall time and cost per million refreshes at 128 to 1,024 MB.
 #   bash bench/lambda.sh            RUNS=3 (takes of the warm run), MEMORY_COUNT=100000
 # Timings are noisy on a shared 2-core machine: read the ratios, taken in the same run.
 set -euo pipefail
