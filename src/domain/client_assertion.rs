@@ -321,16 +321,16 @@ pub fn claimed_client(assertion: &str) -> Option<String> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use jsonwebtoken::{encode, EncodingKey, Header};
     use serde_json::{json, Value};
 
-    const EC_KEY: &str = include_str!("../../tests/fixtures/keys/ec-p256.b64");
-    const RSA_KEY: &str = include_str!("../../tests/fixtures/keys/rsa-2048-a.b64");
-    const OTHER_RSA_KEY: &str = include_str!("../../tests/fixtures/keys/rsa-2048-b.b64");
-    const NOW: i64 = 1_800_000_000;
-    const AUDIENCE: &str = "https://auth.example.com/chatroom/api/token";
+    pub(crate) const EC_KEY: &str = include_str!("../../tests/fixtures/keys/ec-p256.b64");
+    pub(crate) const RSA_KEY: &str = include_str!("../../tests/fixtures/keys/rsa-2048-a.b64");
+    pub(crate) const OTHER_RSA_KEY: &str = include_str!("../../tests/fixtures/keys/rsa-2048-b.b64");
+    pub(crate) const NOW: i64 = 1_800_000_000;
+    pub(crate) const AUDIENCE: &str = "https://auth.example.com/chatroom/api/token";
 
     fn der(text: &str) -> Vec<u8> {
         crate::crypto::b64url_decode(text.trim().trim_end_matches('=')).unwrap()
@@ -344,7 +344,7 @@ mod tests {
     }
 
     /// The public JWK of a fixture key, with a kid.
-    fn public_jwk(algorithm: Algorithm, key: &str, kid: &str) -> Value {
+    pub(crate) fn public_jwk(algorithm: Algorithm, key: &str, kid: &str) -> Value {
         jwt_backend::install();
         let jwk = Jwk::from_encoding_key(&encoding(algorithm, key), algorithm).unwrap();
         let mut value = serde_json::to_value(jwk).unwrap();
@@ -352,18 +352,23 @@ mod tests {
         value
     }
 
-    fn set(keys: &[Value]) -> ClientKeys {
+    pub(crate) fn set(keys: &[Value]) -> ClientKeys {
         ClientKeys::parse(&json!({ "keys": keys }).to_string()).unwrap()
     }
 
-    fn claims() -> Value {
+    pub(crate) fn claims() -> Value {
         json!({
             "iss": "app", "sub": "app", "aud": AUDIENCE,
             "exp": NOW + 60, "iat": NOW, "jti": "j-1",
         })
     }
 
-    fn sign(algorithm: Algorithm, key: &str, kid: Option<&str>, claims: &Value) -> String {
+    pub(crate) fn sign(
+        algorithm: Algorithm,
+        key: &str,
+        kid: Option<&str>,
+        claims: &Value,
+    ) -> String {
         let mut header = Header::new(algorithm);
         header.kid = kid.map(str::to_owned);
         encode(&header, claims, &encoding(algorithm, key)).unwrap()
@@ -373,7 +378,7 @@ mod tests {
         verify(assertion, keys, "app", &[AUDIENCE.to_owned()], NOW)
     }
 
-    fn with(changes: Value) -> Value {
+    pub(crate) fn with(changes: Value) -> Value {
         let mut claims = claims();
         for (name, value) in changes.as_object().unwrap() {
             match value {
@@ -545,14 +550,7 @@ mod tests {
             assert_eq!(check(&assertion, &keys), Err(refusal), "{case}");
         }
         // The longest assertion taken: exactly MAX_ASSERTION bytes.
-        let unpadded = rsa(with(json!({"pad": ""}))).len();
-        // base64url makes 4 characters of 3 bytes: start a little short of the limit.
-        let start = ((MAX_ASSERTION - unpadded) * 3 / 4).saturating_sub(8);
-        let longest = (start..MAX_ASSERTION)
-            .map(|pad| rsa(with(json!({"pad": "p".repeat(pad)}))))
-            .find(|assertion| assertion.len() == MAX_ASSERTION)
-            .expect("some padding makes it exactly the limit");
-        assert!(check(&longest, &keys).is_ok());
+        assert!(check(&longest_assertion(), &keys).is_ok());
         // The edges that still pass.
         for edge in [
             json!({"exp": NOW - CLOCK_SKEW + 1}),
@@ -649,6 +647,18 @@ mod tests {
         assert!(!printed.contains(keys.as_json()));
     }
 
+    /// An RS256 assertion of exactly MAX_ASSERTION bytes, padded with a claim of its own.
+    fn longest_assertion() -> String {
+        let rsa = |claims: Value| sign(Algorithm::RS256, RSA_KEY, Some("rsa"), &claims);
+        let unpadded = rsa(with(json!({"pad": ""}))).len();
+        // base64url makes 4 characters of 3 bytes: start a little short of the limit.
+        let start = ((MAX_ASSERTION - unpadded) * 3 / 4).saturating_sub(8);
+        (start..MAX_ASSERTION)
+            .map(|pad| rsa(with(json!({"pad": "p".repeat(pad)}))))
+            .find(|assertion| assertion.len() == MAX_ASSERTION)
+            .expect("some padding makes it exactly the limit")
+    }
+
     #[test]
     fn the_claimed_client_is_the_unverified_subject() {
         let assertion = sign(Algorithm::ES256, EC_KEY, None, &claims());
@@ -664,5 +674,14 @@ mod tests {
             None
         );
         assert_eq!(claimed_client(&"a.".repeat(MAX_ASSERTION)), None);
+        // Up to the size an assertion may have, and not a byte over (it is decoded unverified).
+        assert_eq!(claimed_client(&longest_assertion()).as_deref(), Some("app"));
+        let oversized = sign(
+            Algorithm::RS256,
+            RSA_KEY,
+            None,
+            &with(json!({"pad": "x".repeat(MAX_ASSERTION)})),
+        );
+        assert_eq!(claimed_client(&oversized), None);
     }
 }

@@ -139,3 +139,39 @@ impl<'a> Checked<'a> {
 fn log_refusal(refusal: AssertionRefusal) {
     tracing::info!(reason = refusal.as_str(), "client assertion refused");
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::crypto::secret::Secret;
+    use crate::domain::client_assertion::tests::{
+        claims, public_jwk, set, sign, AUDIENCE, EC_KEY, NOW, RSA_KEY,
+    };
+    use jsonwebtoken::Algorithm;
+
+    /// A client that changed its keys: the cached record's keys refuse the assertion, the fresh
+    /// record's accept it. Each key set gets its own verdict, and each is computed once.
+    #[test]
+    fn an_assertion_is_judged_per_key_set() {
+        let credentials = ClientCredentials {
+            id: "app".into(),
+            secret: None,
+            assertion: Some(Secret::new(sign(
+                Algorithm::ES256,
+                EC_KEY,
+                Some("new"),
+                &claims(),
+            ))),
+            method: AuthMethod::Assertion,
+        };
+        let audiences = [AUDIENCE.to_owned()];
+        let checked = Checked::new(&credentials, Some(&audiences), NOW).unwrap();
+        let old = set(&[public_jwk(Algorithm::RS256, RSA_KEY, "old")]);
+        let new = set(&[public_jwk(Algorithm::ES256, EC_KEY, "new")]);
+        assert!(checked.verify("app", &old).is_err());
+        assert!(checked.verify("app", &new).is_ok());
+        assert!(checked.verify("app", &old).is_err());
+        assert!(checked.verify("app", &new).is_ok());
+        assert_eq!(checked.outcomes.lock().unwrap().len(), 2);
+    }
+}

@@ -550,6 +550,33 @@ mod tests {
             normalize_uri("http://[::1]/x").as_deref(),
             Some("http://[::1]/x")
         );
+        // Refused outright, not merely different: no user information, no empty authority,
+        // nothing but http and https, no malformed port or percent-encoding.
+        for refused in [
+            "https://user@server.example.com/token",
+            "https://@server.example.com/token",
+            "https:///token",
+            "server.example.com/token",
+            "ftp://server.example.com/token",
+            "https://server.example.com:x/token",
+            "https://server.example.com:+443/token",
+            "https://server.example.com:65536/token",
+            "https://server.example.com/%zz",
+            "https://server.example.com/%7",
+        ] {
+            assert_eq!(normalize_uri(refused), None, "{refused}");
+        }
+        // RFC 3986 §5.2.4 with dot segments last: the path keeps its trailing slash.
+        for (dotted, normal) in [
+            ("https://s.example/token/.", "https://s.example/token/"),
+            ("https://s.example/a/b/..", "https://s.example/a/"),
+            ("https://s.example/a/..", "https://s.example/"),
+            ("https://s.example/a/./b", "https://s.example/a/b"),
+            ("https://s.example/a/../../b", "https://s.example/b"),
+            ("https://s.example/.", "https://s.example/"),
+        ] {
+            assert_eq!(normalize_uri(dotted).as_deref(), Some(normal), "{dotted}");
+        }
     }
 
     const EC_KEY: &str = include_str!("../../tests/fixtures/keys/ec-p256.b64");
@@ -605,6 +632,42 @@ mod tests {
             to => value.as_object_mut().unwrap().insert(name.into(), to),
         };
         value
+    }
+
+    /// The largest proof and the longest `jti` taken, at the limits exactly.
+    #[test]
+    fn proofs_and_jtis_at_the_limits_are_taken() {
+        let (_, jwk) = ec_key();
+        let longest_jti = changed(claims(), "jti", Value::from("j".repeat(MAX_JTI)));
+        assert!(verify(&signed(&header(&jwk), &longest_jti), &rules(), NOW).is_ok());
+        let unpadded = signed(&header(&jwk), &changed(claims(), "pad", Value::from(""))).len();
+        // base64url makes 4 characters of 3 bytes: start a little short of the limit.
+        let start = ((MAX_PROOF - unpadded) * 3 / 4).saturating_sub(8);
+        let largest = (start..MAX_PROOF)
+            .map(|pad| {
+                let padded = changed(claims(), "pad", Value::from("p".repeat(pad)));
+                signed(&header(&jwk), &padded)
+            })
+            .find(|proof| proof.len() == MAX_PROOF)
+            .expect("some padding makes it exactly the limit");
+        assert!(verify(&largest, &rules(), NOW).is_ok());
+    }
+
+    /// What the log line says of a refusal (`reason=`): each its own name.
+    #[test]
+    fn refusals_have_names_of_their_own() {
+        use ProofRefusal::*;
+        let all = [
+            Repeated, Malformed, WrongType, Algorithm, Key, PrivateKey, Signature, Claims, Method,
+            Target, Time, TokenHash,
+        ];
+        let names: std::collections::BTreeSet<&str> = all.iter().map(|r| r.as_str()).collect();
+        assert_eq!(names.len(), all.len());
+        assert!(names
+            .iter()
+            .all(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_lowercase() || c == '_')));
+        assert_eq!(Signature.as_str(), "signature");
+        assert_eq!(TokenHash.as_str(), "token_hash");
     }
 
     #[test]

@@ -216,6 +216,16 @@ impl LastProof {
 mod tests {
     use super::*;
 
+    /// A public client's grants end sooner than the server's (README "Native and browser
+    /// apps"): idle after a week, at the latest after 30 days.
+    #[test]
+    fn public_clients_get_a_week_idle_and_30_days_in_all() {
+        assert_eq!(PUBLIC_CLIENT_LIFETIMES.refresh_idle, Some(604_800));
+        assert_eq!(PUBLIC_CLIENT_LIFETIMES.refresh_absolute, Some(2_592_000));
+        assert_eq!(PUBLIC_CLIENT_LIFETIMES.access_token, None);
+        assert_eq!(PUBLIC_CLIENT_LIFETIMES.grace, None);
+    }
+
     /// The wire and store names of the grant types (`grant_type`, the client item's
     /// `grant_types`, the log line) read back as themselves.
     #[test]

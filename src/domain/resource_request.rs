@@ -144,3 +144,19 @@ fn method_name(method: &str) -> &'static str {
         .copied()
         .unwrap_or("-")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What the authorizer's log line says of a refusal (`reason=`).
+    #[test]
+    fn refusals_are_named_for_the_log() {
+        assert_eq!(Refusal::NoToken.as_str(), "no_token");
+        assert_eq!(Refusal::InvalidToken("expired").as_str(), "expired");
+        assert_eq!(
+            Refusal::InvalidProof(ProofRefusal::TokenHash).as_str(),
+            "token_hash"
+        );
+    }
+}

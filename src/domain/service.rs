@@ -303,11 +303,6 @@ impl TokenService {
         self
     }
 
-    /// The DPoP rules of the token endpoint, where DPoP is served.
-    pub fn dpop(&self) -> Option<&DpopPolicy> {
-        self.dpop.as_ref()
-    }
-
     fn rebuild_metadata(&mut self) {
         self.metadata = super::discovery::metadata(
             &self.issuer,
@@ -542,6 +537,32 @@ mod tests {
     use super::*;
     use crate::clock::SystemClock;
     use crate::store::memory::MemoryStore;
+
+    /// A refused proof says which kind of fault it was: the client can tell a clock problem,
+    /// a proof for another request and a repeated header from a bad proof.
+    #[test]
+    fn refused_proofs_say_what_kind_of_fault() {
+        for (refusal, description) in [
+            (ProofRefusal::Repeated, "send one DPoP proof"),
+            (
+                ProofRefusal::Time,
+                "the DPoP proof is too old or from the future",
+            ),
+            (
+                ProofRefusal::Target,
+                "the DPoP proof is for another request",
+            ),
+            (
+                ProofRefusal::Method,
+                "the DPoP proof is for another request",
+            ),
+            (ProofRefusal::Signature, "the DPoP proof is invalid"),
+        ] {
+            let error = refused_proof(refusal);
+            assert_eq!(error.code, ErrorCode::InvalidDpopProof);
+            assert_eq!(error.description, description, "{refusal:?}");
+        }
+    }
 
     /// The metrics line is printed only by the deployed function, which asks for it; the
     /// embedded store's requests count as none.

@@ -9,7 +9,9 @@
 //!
 //! DPoP: a proof is checked first, on its own (a stale one costs nothing); the native app's grant
 //! is bound to the key of the proof it redeemed with; a bound grant refreshes only with a proof
-//! of its key, and every grant takes each proof once.
+//! of its key, and every grant takes each proof once. The consent page may bind a code to the
+//! native app's key (`dpop_jkt`), whichever client it is for: it then redeems only with a proof
+//! of that key.
 //!
 //! Costs are DynamoDB requests with the client cache off (every authenticated request reads its
 //! client once): the promises of the README's "DynamoDB data model".
@@ -315,8 +317,15 @@ impl Model {
     }
 
     /// The consent page issues a code (a client read and a put). A public client's code needs
-    /// an S256 challenge.
-    pub fn issue_code(&mut self, client: Caller, scope: Vec<&'static str>, pkce: bool) -> Step {
+    /// an S256 challenge. A code bound to the native app's key (`dpop_jkt`) redeems only with a
+    /// proof of that key, whoever it was issued to.
+    pub fn issue_code(
+        &mut self,
+        client: Caller,
+        scope: Vec<&'static str>,
+        pkce: bool,
+        bind: bool,
+    ) -> Step {
         if !self.enabled(client) || (client == Caller::NativeApp && !pkce) {
             return Step {
                 answer: Answer::CodeRefused,
@@ -332,7 +341,7 @@ impl Model {
             generation: 0,
             rotated_at: self.now,
             revoked: false,
-            bound: None,
+            bound: bind.then_some(KeyOwner::App),
             last_proof: None,
         });
         Step {
@@ -381,14 +390,17 @@ impl Model {
             && grant.client == caller
             && redirect == Redirect::Right
             && pkce_ok
+            && grant.key_fits(proof)
         {
             grant.redeemed_at = Some(now);
             grant.rotated_at = now;
             grant.generation = 0;
-            // RFC 9449 §5: a public client's grant is bound to the key it redeemed with.
-            if caller == Caller::NativeApp {
-                grant.bound = proof.map(|p| p.key);
-            }
+            // RFC 9449 §5: a public client's grant is bound to the key it redeemed with; a
+            // confidential client's is not, even where its code was (§10).
+            grant.bound = match caller {
+                Caller::NativeApp => proof.map(|p| p.key),
+                _ => None,
+            };
             grant.last_proof = proof.or(grant.last_proof);
             let scope = grant.scope.clone();
             return cost.answer(tokens(g, 0, scope, proof));
@@ -397,8 +409,8 @@ impl Model {
         let error = if grant.revoked || grant.client != caller {
             ErrorCode::InvalidGrant
         } else if !grant.key_fits(proof) {
-            // The native app's redeemed grant is bound to its key: a replay without a proof of
-            // it proves nothing and revokes nothing.
+            // A code bound to a key (`dpop_jkt`), or the native app's redeemed grant: without a
+            // proof of that key the request proves nothing, uses nothing and revokes nothing.
             ErrorCode::InvalidGrant
         } else if grant.redeemed_at.is_some()
             && grant.client == Caller::NativeApp

@@ -62,6 +62,9 @@ pub enum Op {
         client: Caller,
         narrow: bool,
         pkce: bool,
+        /// The consent page binds the code to the native app's DPoP key (`dpop_jkt`, RFC 9449
+        /// §10), whichever client it is for.
+        bind: bool,
     },
     Redeem {
         caller: Caller,
@@ -238,8 +241,8 @@ fn refresh_scope() -> impl Strategy<Value = Option<&'static str>> {
 
 pub fn op() -> impl Strategy<Value = Op> {
     prop_oneof![
-        3 => (app(), any::<bool>(), any::<bool>())
-            .prop_map(|(client, narrow, pkce)| Op::IssueCode { client, narrow, pkce }),
+        3 => (app(), any::<bool>(), any::<bool>(), prop::bool::weighted(0.25))
+            .prop_map(|(client, narrow, pkce, bind)| Op::IssueCode { client, narrow, pkce, bind }),
         4 => (caller(), pick(Kind::Code), redirect(), send_verifier(), send_proof(), fault())
             .prop_map(|(caller, code, redirect, verifier, proof, fault)| Op::Redeem {
                 caller,
@@ -288,6 +291,7 @@ pub fn new_grant_of(client: Caller) -> Vec<Op> {
             client,
             narrow: false,
             pkce: true,
+            bind: false,
         },
         Op::Redeem {
             caller: client,

@@ -301,7 +301,8 @@ impl<'b, B: ModelBackend> World<'b, B> {
                 client,
                 narrow,
                 pkce,
-            } => self.issue_code(*client, *narrow, *pkce).await,
+                bind,
+            } => self.issue_code(*client, *narrow, *pkce, *bind).await,
             Op::Advance(seconds) => {
                 self.model.advance(*seconds);
                 self.h.clock.advance(*seconds);
@@ -323,15 +324,21 @@ impl<'b, B: ModelBackend> World<'b, B> {
         self.check_store(&self.model.clone()).await
     }
 
-    async fn issue_code(&mut self, client: Caller, narrow: bool, pkce: bool) -> Result<(), String> {
+    async fn issue_code(
+        &mut self,
+        client: Caller,
+        narrow: bool,
+        pkce: bool,
+        bind: bool,
+    ) -> Result<(), String> {
         let scope: Vec<&'static str> = if narrow {
             vec!["chat_read"]
         } else {
             vec!["chat_read", "user_info_read"]
         };
-        let expected = self.model.issue_code(client, scope.clone(), pkce);
+        let expected = self.model.issue_code(client, scope.clone(), pkce, bind);
         let request = CodeRequest {
-            dpop_jkt: None,
+            dpop_jkt: bind.then(|| self.app_key.jkt()),
             client_id: credentials(client).0.into(),
             user_id: USER_ID.into(),
             scope: Scope::parse(&scope.join(" ")).unwrap(),
