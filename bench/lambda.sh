@@ -10,9 +10,10 @@
 # deployed build is also measured signing ES256 and RS256 (the test fixtures' keys), beside the
 # bare signature of each with ring (`cargo bench`'s rows); answering client credentials, with
 # and without a DPoP proof of each algorithm (ES256, Ed25519, RS256); and refreshing a
-# DPoP-bound grant with a fresh proof each time, paced beside hello and a chain without proofs
-# paced alike (README "DPoP cost" says why). Prints tables of medians and ratios, then a model
-# of wall time and cost per million refreshes at 128 to 1,024 MB.
+# DPoP-bound grant with a fresh proof each time, and client credentials with a fresh
+# private_key_jwt assertion each time, paced beside hello and a chain without proofs paced
+# alike (README "DPoP cost" says why). Prints tables of medians and ratios, then a model of wall
+# time and cost per million refreshes at 128 to 1,024 MB.
 #   bash bench/lambda.sh            RUNS=3 (takes of the warm run), MEMORY_COUNT=100000
 # Timings are noisy on a shared 2-core machine: read the ratios, taken in the same run.
 set -euo pipefail
@@ -70,7 +71,7 @@ json.dump(event, open(sys.argv[2], "w"))
 PY
 
 # Client credentials (the demo client, a secret; HS256): a fixed event, nothing stored; with a
-# DPoP proof of ALG (made by bench/dpop_chain.py, valid for DPOP_PROOF_MAX_AGE_SECONDS=300), its
+# DPoP proof of ALG (made by bench/paced_events.py, valid for DPOP_PROOF_MAX_AGE_SECONDS=300), its
 # access token bound. Client credentials remember no proof, so one proof serves the whole run,
 # checked in full at every invocation: the proof's cost in the same tight loop as hello's.
 dpop_args=("${env_args[@]}" --env DPOP=enabled --env DPOP_SIGNING_ALGS=ES256,Ed25519,RS256
@@ -79,7 +80,7 @@ watch_env() { "$VENV/bin/python" -c 'import sys, tomllib; print(tomllib.load(ope
 client_event() {
   local proof=""
   if [ "$2" != none ]; then
-    proof="$("$VENV/bin/python" bench/dpop_chain.py proof "$2" "$(watch_env ISSUER)/chatroom/api/token")"
+    proof="$("$VENV/bin/python" bench/paced_events.py proof "$2" "$(watch_env ISSUER)/chatroom/api/token")"
   fi
   "$VENV/bin/python" - "$OUT/refresh-event.json" "$1" "$proof" <<'PY'
 import json, sys
@@ -91,8 +92,9 @@ json.dump(event, open(sys.argv[2], "w"))
 PY
 }
 # A refresh chain needs a new proof at every refresh, which only a process beside the harness
-# can make (bench/dpop_chain.py): the demo native app's code redeemed with a proof, then bound
-# refreshes, each with a fresh proof of the same key. The harness fetches each event through a
+# can make (bench/paced_events.py): the demo native app's code redeemed with a proof, then bound
+# refreshes, each with a fresh proof of the same key; the same for a backend's assertions, each
+# spent once (`private_key_jwt`). The harness fetches each event through a
 # per-event command (FIFOs to that process), and the spawns and the Python work between
 # invocations leave the function's caches cold: every invocation costs about three times what
 # it costs in the tight loop. So hello and a chain without proofs are paced the same way, and
@@ -102,7 +104,7 @@ paced() {
   local bin=$MUSL base="$OUT/refresh-event.json" args=("${dpop_args[@]}")
   if [ "$mode" = hello ]; then bin=$HELLO base="$CS_DIR/events/hello-v2.json" args=(); fi
   rm -f "$fifo_in" "$fifo_out" && mkfifo "$fifo_in" "$fifo_out"
-  "$VENV/bin/python" bench/dpop_chain.py chain "$fifo_in" "$fifo_out" "$mode" "$base" \
+  "$VENV/bin/python" bench/paced_events.py chain "$fifo_in" "$fifo_out" "$mode" "$base" \
     "$(watch_env ISSUER)" "$(watch_env DEMO_PUBLIC_CLIENT_ID)" "$(watch_env DEMO_PUBLIC_CODE)" \
     "$(watch_env DEMO_PUBLIC_REDIRECT_URI)" dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk &
   generator=$!
@@ -126,7 +128,7 @@ mapfile -t answering < <(dynamodb_env "$AWS_ENDPOINT_URL_DYNAMODB")
 stripped() { cp "$1" "$OUT/stripped" && strip "$OUT/stripped" && stat -c %s "$OUT/stripped"; }
 
 for name in hello musl glibc es256 rs256 client client-ES256 client-Ed25519 client-RS256 \
-  paced-hello paced-none paced-ES256 paced-Ed25519 paced-RS256; do
+  paced-hello paced-none paced-ES256 paced-Ed25519 paced-RS256 paced-assertion; do
   case $name in
     hello) bin=$HELLO; extra=(); event="$CS_DIR/events/hello-v2.json"; source=(--events "$event") ;;
     musl) bin=$MUSL; extra=("${env_args[@]}"); event="$OUT/refresh-event.json"; source=("${chain[@]}") ;;
@@ -276,7 +278,8 @@ for name, label in (("paced-hello", "hello"),
                     ("paced-none", "refresh, the native app, no DPoP"),
                     ("paced-ES256", "refresh of a DPoP-bound grant, a fresh ES256 proof each"),
                     ("paced-Ed25519", "refresh of a DPoP-bound grant, a fresh Ed25519 proof each"),
-                    ("paced-RS256", "refresh of a DPoP-bound grant, a fresh RS256 proof each")):
+                    ("paced-RS256", "refresh of a DPoP-bound grant, a fresh RS256 proof each"),
+                    ("paced-assertion", "client credentials, private_key_jwt, a fresh ES256 assertion each")):
     cpu = median_cpu(name)
     print(f"| {label} | {cpu:.0f} | {cpu / paced_hello:.2f}x |")
 

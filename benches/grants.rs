@@ -81,32 +81,35 @@ fn signing_keys() -> [(&'static str, SigningKey); 3] {
     ]
 }
 
+/// The bench's app: a confidential client with a secret, every grant type.
+fn app() -> Client {
+    Client {
+        id: CLIENT_ID.into(),
+        name: "bench".into(),
+        secret_hash: SecretHash::of(CLIENT_SECRET),
+        scope: Scope::parse("user_info_read").unwrap(),
+        redirect_uris: vec![REDIRECT_URI.into()],
+        grant_types: vec![
+            GrantType::AuthorizationCode,
+            GrantType::RefreshToken,
+            GrantType::ClientCredentials,
+        ],
+        enabled: true,
+        may_introspect: false,
+        assertion_keys: None,
+        dpop_bound_access_tokens: false,
+        pkce: PkcePolicy::Optional,
+        previous_secret: None,
+        public: false,
+        lifetimes: Default::default(),
+        created_at: 0,
+    }
+}
+
 /// The service as a deployed instance has it, but on the embedded store.
 fn setup(runtime: &tokio::runtime::Runtime, key: SigningKey) -> (TokenService, Arc<MemoryStore>) {
     let store = Arc::new(MemoryStore::new());
-    runtime
-        .block_on(store.put_client(&Client {
-            id: CLIENT_ID.into(),
-            name: "bench".into(),
-            secret_hash: SecretHash::of(CLIENT_SECRET),
-            scope: Scope::parse("user_info_read").unwrap(),
-            redirect_uris: vec![REDIRECT_URI.into()],
-            grant_types: vec![
-                GrantType::AuthorizationCode,
-                GrantType::RefreshToken,
-                GrantType::ClientCredentials,
-            ],
-            enabled: true,
-            may_introspect: false,
-            assertion_keys: None,
-            dpop_bound_access_tokens: false,
-            pkce: PkcePolicy::Optional,
-            previous_secret: None,
-            public: false,
-            lifetimes: Default::default(),
-            created_at: 0,
-        }))
-        .unwrap();
+    runtime.block_on(store.put_client(&app())).unwrap();
     let lifetimes = Lifetimes::default();
     let service = TokenService::new(
         store.clone(),
@@ -321,25 +324,16 @@ fn private_key_jwt(c: &mut Criterion, runtime: &tokio::runtime::Runtime) {
     .unwrap();
     jwk["kid"] = serde_json::json!("bench-key");
     let keys = ClientKeys::parse(&serde_json::json!({ "keys": [jwk] }).to_string()).unwrap();
-    runtime
-        .block_on(store.put_client(&Client {
-            id: "bench-backend".into(),
-            name: "bench backend".into(),
-            secret_hash: SecretHash::of("never-used"),
-            scope: Scope::parse("user_info_read").unwrap(),
-            redirect_uris: vec![],
-            grant_types: vec![GrantType::ClientCredentials],
-            enabled: true,
-            may_introspect: false,
-            assertion_keys: Some(keys),
-            dpop_bound_access_tokens: false,
-            pkce: PkcePolicy::Optional,
-            previous_secret: None,
-            public: false,
-            lifetimes: Default::default(),
-            created_at: 0,
-        }))
-        .unwrap();
+    let backend = Client {
+        id: "bench-backend".into(),
+        name: "bench backend".into(),
+        secret_hash: SecretHash::of("never-used"),
+        redirect_uris: vec![],
+        grant_types: vec![GrantType::ClientCredentials],
+        assertion_keys: Some(keys),
+        ..app()
+    };
+    runtime.block_on(store.put_client(&backend)).unwrap();
     let mut header = Header::new(Algorithm::ES256);
     header.kid = Some("bench-key".into());
     let made = std::cell::Cell::new(0u64);

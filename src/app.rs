@@ -53,17 +53,31 @@ pub async fn start_with(
     aws: &Aws,
     clock: Arc<dyn Clock>,
 ) -> Result<TokenService, StartupError> {
-    let Loaded { config, source } = load_config(&env, aws, clock.clone())
+    let (config, source) =
+        load_checked(&env, names, aws, &clock, crate::local_only::refusal).await?;
+    build_service_with_source(config, clock, aws, source).await
+}
+
+/// The configuration and the keys' source, with what `refusal` finds refused on AWS (a
+/// local-only setting stops the start there; the source then refuses keys written in this
+/// repository at every re-read).
+async fn load_checked<N>(
+    env: &impl Fn(&str) -> Option<String>,
+    names: N,
+    aws: &Aws,
+    clock: &Arc<dyn Clock>,
+    refusal: fn(&Config, N) -> Option<String>,
+) -> Result<(Config, Option<Arc<dyn KeySource>>), StartupError> {
+    let Loaded { config, source } = load_config(env, aws, clock.clone())
         .await
         .map_err(|error| StartupError(error.to_string()))?;
-    let on_aws = crate::local_only::on_aws(&env);
+    let on_aws = crate::local_only::on_aws(env);
     if on_aws {
-        if let Some(why) = crate::local_only::refusal(&config, names) {
+        if let Some(why) = refusal(&config, names) {
             return Err(StartupError(format!("refusing to start on AWS: {why}")));
         }
     }
-    let source = key_source(source, on_aws);
-    build_service_with_source(config, clock, aws, source).await
+    Ok((config, key_source(source, on_aws)))
 }
 
 /// The keys secret as a source to re-read; on AWS it refuses a key written in this repository.
@@ -83,16 +97,9 @@ pub async fn start_keys(
     aws: &Aws,
     clock: Arc<dyn Clock>,
 ) -> Result<(Config, Arc<LiveKeys>), StartupError> {
-    let Loaded { config, source } = load_config(&env, aws, clock.clone())
-        .await
-        .map_err(|error| StartupError(error.to_string()))?;
-    let on_aws = crate::local_only::on_aws(&env);
-    if on_aws {
-        if let Some(why) = crate::local_only::keys_refusal(&config, names) {
-            return Err(StartupError(format!("refusing to start on AWS: {why}")));
-        }
-    }
-    let keys = live_keys(&config, key_source(source, on_aws), clock.now());
+    let (config, source) =
+        load_checked(&env, names, aws, &clock, crate::local_only::keys_refusal).await?;
+    let keys = live_keys(&config, source, clock.now());
     Ok((config, keys))
 }
 

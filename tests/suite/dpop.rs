@@ -256,13 +256,7 @@ pub async fn a_confidential_clients_refresh_tokens_stay_unbound(backend: &impl B
     let h = Harness::with_dpop(backend, false).await;
     let key = DpopKey::new();
     let code = h.code().await;
-    let params = [
-        ("grant_type", "authorization_code"),
-        ("client_id", CLIENT_ID),
-        ("client_secret", CLIENT_SECRET),
-        ("code", code.as_str()),
-        ("redirect_uri", REDIRECT_URI),
-    ];
+    let params = confidential_code_params(&code);
     let redeemed = confidential_redemption(&h, &key, &params).await;
     let other = DpopKey::new();
     let refresh = |token: String| {
@@ -369,6 +363,17 @@ pub async fn bad_proofs_are_refused_and_change_nothing(backend: &impl Backend) {
 
 /// A confidential client's redemption with a proof of `key`: its access token is bound, its
 /// grant is not (RFC 9449 §5).
+/// The suite's app's redemption of `code` (its secret in the body).
+fn confidential_code_params(code: &str) -> Vec<(&str, &str)> {
+    vec![
+        ("grant_type", "authorization_code"),
+        ("client_id", CLIENT_ID),
+        ("client_secret", CLIENT_SECRET),
+        ("code", code),
+        ("redirect_uri", REDIRECT_URI),
+    ]
+}
+
 async fn confidential_redemption(h: &Harness, key: &DpopKey, params: &[(&str, &str)]) -> Reply {
     let redeemed = h.post_with_dpop(params, &[&key.proof(h.clock.now())]).await;
     assert_bound_tokens(&redeemed, key);
@@ -418,13 +423,7 @@ pub async fn proofs_are_required_where_configured(backend: &impl Backend) {
 pub async fn dpop_is_listed_only_where_served(backend: &impl Backend) {
     let plain = Harness::standard(backend).await;
     let code = plain.code().await;
-    let mut request = form_request(&[
-        ("grant_type", "authorization_code"),
-        ("client_id", CLIENT_ID),
-        ("client_secret", CLIENT_SECRET),
-        ("code", &code),
-        ("redirect_uri", REDIRECT_URI),
-    ]);
+    let mut request = form_request(&confidential_code_params(&code));
     let proof = DpopKey::new().proof(plain.clock.now());
     request.headers_mut().append("dpop", proof.parse().unwrap());
     plain.call(request).await.assert_ok();
@@ -537,14 +536,8 @@ pub async fn a_code_bound_with_dpop_jkt_needs_a_proof_of_that_key(backend: &impl
     assert_bound_tokens(&redeemed, &key);
 
     let code = issue(CLIENT_ID, &key.jkt()).await;
-    let params = [
-        ("grant_type", "authorization_code"),
-        ("client_id", CLIENT_ID),
-        ("client_secret", CLIENT_SECRET),
-        ("code", code.as_str()),
-        ("redirect_uri", REDIRECT_URI),
-        ("code_verifier", VERIFIER),
-    ];
+    let mut params = confidential_code_params(&code);
+    params.push(("code_verifier", VERIFIER));
     h.post(&params).await.assert_error(400, "invalid_grant");
     confidential_redemption(&h, &key, &params).await;
 
